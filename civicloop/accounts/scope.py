@@ -1,0 +1,105 @@
+"""Who may see what. Every selector filters through these helpers.
+
+A user's scope is the union of their memberships: area roles see an area subtree,
+unit roles see a unit subtree. Superusers see everything. Results are cached on the user
+object for the length of a request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from civicloop.accounts.models import AREA_ROLES, UNIT_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_superuser: bool = False
+    roles: frozenset[str] = frozenset()
+    # Paths of the subtrees the user covers, by role.
+    area_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unit_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Area paths of the units a unit-role user belongs to (their home territory).
+    unit_area_paths: tuple[str, ...] = ()
+
+    def area_q(self, prefix: str = "", roles: set[str] | frozenset[str] | None = None) -> Q:
+        """Q matching rows whose area (reached through `prefix`) is in the user's areas."""
+        return _paths_q(self.area_paths, prefix, roles, everything=self.is_superuser)
+
+    def unit_q(self, prefix: str = "", roles: set[str] | frozenset[str] | None = None) -> Q:
+        return _paths_q(self.unit_paths, prefix, roles, everything=self.is_superuser)
+
+    def has(self, *roles: str) -> bool:
+        return self.is_superuser or bool(self.roles.intersection(roles))
+
+    @property
+    def is_staff_user(self) -> bool:
+        """Any role other than citizen: may read the reference registries."""
+        return self.is_superuser or bool(self.roles - {Role.CITIZEN})
+
+
+NOTHING = Q(pk__in=[])
+
+
+def _paths_q(paths_by_role, prefix, roles, *, everything: bool) -> Q:
+    if everything:
+        return Q()
+    field_name = f"{prefix}path__startswith" if prefix else "path__startswith"
+    q = NOTHING
+    for role, paths in paths_by_role.items():
+        if roles is not None and role not in roles:
+            continue
+        for path in paths:
+            q |= Q(**{field_name: path})
+    return q
+
+
+def scope_of(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_civicloop_scope", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        scope = Scope(is_superuser=True, roles=frozenset(Role.values))
+    else:
+        area_paths: dict[str, set[str]] = {}
+        unit_paths: dict[str, set[str]] = {}
+        roles = set()
+        unit_area_paths: set[str] = set()
+        for m in user.memberships.select_related("unit__area", "area"):
+            roles.add(m.role)
+            if m.role in AREA_ROLES and m.area_id:
+                area_paths.setdefault(m.role, set()).add(m.area.path)
+            elif m.role in UNIT_ROLES and m.unit_id:
+                unit_paths.setdefault(m.role, set()).add(m.unit.path)
+                unit_area_paths.add(m.unit.area.path)
+        scope = Scope(
+            roles=frozenset(roles),
+            area_paths={r: _minimal(p) for r, p in area_paths.items()},
+            unit_paths={r: _minimal(p) for r, p in unit_paths.items()},
+            unit_area_paths=_minimal(unit_area_paths),
+        )
+    user._civicloop_scope = scope
+    return scope
+
+
+def _minimal(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths already covered by an ancestor path, so queries stay short."""
+    kept: list[str] = []
+    for path in sorted(paths, key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return tuple(kept)
+
+
+def roles_of(user) -> set[str]:
+    return set(scope_of(user).roles)
+
+
+def forget(user) -> None:
+    """Drop the cached scope (after memberships change)."""
+    if hasattr(user, "_civicloop_scope"):
+        del user._civicloop_scope

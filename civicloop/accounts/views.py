@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+
+from civicloop.accounts.forms import LoginForm
+
+
+class CivicLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class CivicLogoutView(auth_views.LogoutView):
+    pass
