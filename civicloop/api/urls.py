@@ -1,8 +1,32 @@
+"""API wiring: each app with a public API has an `api.py` exposing `register(router)`.
+
+Adding an app's API is one line in API_MODULES; nothing else here changes.
+"""
+
+from importlib import import_module
+
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+API_MODULES = [
+    "civicloop.orgs.api",
+    "civicloop.standards.api",
+    "civicloop.problems.api",
+]
+
 router = DefaultRouter()
+extra_urlpatterns = []
+for module_name in API_MODULES:
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        continue  # the app has no API yet
+    module.register(router)
+    extra_urlpatterns += getattr(module, "urlpatterns", [])
 
 urlpatterns = [
+    *extra_urlpatterns,
     path("", include(router.urls)),
 ]
