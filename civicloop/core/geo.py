@@ -78,14 +78,27 @@ def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
 
 
 def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    # The usual closed-form inverse is off by up to ~2e-6° (0.2 m); refine it by fixed-point
+    # iteration on the forward transform so BD-09 → GCJ-02 → BD-09 round-trips exactly.
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
-    return z * math.cos(theta), z * math.sin(theta)
+    glng, glat = z * math.cos(theta), z * math.sin(theta)
+    for _ in range(10):
+        blng, blat = gcj02_to_bd09(glng, glat)
+        dlng, dlat = blng - lng, blat - lat
+        glng, glat = glng - dlng, glat - dlat
+        if abs(dlng) < 1e-10 and abs(dlat) < 1e-10:
+            break
+    return glng, glat
 
 
 def to_wgs84(lng: float, lat: float, system: str = WGS84) -> tuple[float, float]:
     """Convert a coordinate in `system` to WGS-84, validating the range."""
+    try:
+        lng, lat = float(lng), float(lat)  # form/CSV input arrives as text
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"坐标必须是数字：经度 {lng}，纬度 {lat}") from exc
     if not (math.isfinite(lng) and math.isfinite(lat)) or not (
         -180 <= lng <= 180 and -90 <= lat <= 90
     ):
@@ -102,6 +115,8 @@ def to_wgs84(lng: float, lat: float, system: str = WGS84) -> tuple[float, float]
 def from_wgs84(lng: float, lat: float, system: str) -> tuple[float, float]:
     if system == WGS84:
         return lng, lat
+    if system not in COORD_SYSTEMS:
+        raise ValidationFailed(f"未知坐标系：{system}（可选 wgs84、gcj02、bd09）")
     gcj = wgs84_to_gcj02(lng, lat)
     return gcj02_to_bd09(*gcj) if system == BD09 else gcj
 
@@ -122,9 +137,9 @@ def normalise_geometry(geojson: dict) -> dict:
         if len(features) != 1:
             raise ValidationFailed("边界 FeatureCollection 必须只包含一个要素")
         geojson = features[0]
-    if geojson.get("type") == "Feature":
+    if isinstance(geojson, dict) and geojson.get("type") == "Feature":
         geojson = geojson.get("geometry") or {}
-    if geojson.get("type") not in {"Polygon", "MultiPolygon"}:
+    if not isinstance(geojson, dict) or geojson.get("type") not in {"Polygon", "MultiPolygon"}:
         raise ValidationFailed("边界必须是 Polygon 或 MultiPolygon 类型的 GeoJSON")
     try:
         geom = shape(geojson)
@@ -133,8 +148,32 @@ def normalise_geometry(geojson: dict) -> dict:
     if geom.is_empty:
         raise ValidationFailed("边界为空")
     if not geom.is_valid:
-        raise ValidationFailed(f"边界图形无效：{explain_validity(geom)}")
+        raise ValidationFailed(f"边界图形无效：{_explain_in_chinese(explain_validity(geom))}")
     return {"type": geojson["type"], "coordinates": geojson["coordinates"]}
+
+
+# GEOS validity reasons (explain_validity prefixes) in the users' language.
+_VALIDITY_REASONS = {
+    "Ring Self-intersection": "边界线自相交",
+    "Self-intersection": "边界线自相交",
+    "Too few points": "顶点太少",
+    "Hole lies outside shell": "内洞位于外边界之外",
+    "Nested holes": "内洞相互嵌套",
+    "Interior is disconnected": "图形内部不连通",
+    "Nested shells": "外边界相互嵌套",
+    "Duplicate Rings": "边界线重复",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "边界线未闭合",
+}
+
+
+def _explain_in_chinese(reason: str) -> str:
+    """'Self-intersection[117.05 36.05]' → '边界线自相交（位置 117.05 36.05）'."""
+    for prefix, chinese in _VALIDITY_REASONS.items():
+        if reason.startswith(prefix):
+            where = reason[len(prefix) :].strip("[] ")
+            return f"{chinese}（位置 {where}）" if where else chinese
+    return reason
 
 
 def geometry_bbox(geojson: dict) -> tuple[float, float, float, float]:
