@@ -57,6 +57,7 @@ _MAX_DAYS = 366 * 30
 
 _lock = threading.Lock()
 _overrides: dict[date, bool] | None = None
+_generation = 0  # bumped by clear_cache() so a read racing an edit is not cached
 
 
 # --- Sources of truth ------------------------------------------------------------------
@@ -64,9 +65,10 @@ _overrides: dict[date, bool] | None = None
 
 def clear_cache() -> None:
     """Forget the cached HolidayOverride table (call after editing it)."""
-    global _overrides
+    global _overrides, _generation
     with _lock:
         _overrides = None
+        _generation += 1
 
 
 def _override_table() -> dict[date, bool]:
@@ -75,9 +77,11 @@ def _override_table() -> dict[date, bool]:
     if table is None:
         from civicloop.core.models import HolidayOverride  # app registry must be ready
 
+        generation = _generation
         table = dict(HolidayOverride.objects.values_list("date", "is_workday"))
         with _lock:
-            _overrides = table
+            if generation == _generation:
+                _overrides = table
     return table
 
 
