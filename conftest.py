@@ -49,6 +49,16 @@ def _user(username, role, *, unit=None, area=None, name=""):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_holiday_cache():
+    """Rolled-back HolidayOverride rows send no signal, so never carry the cache over."""
+    from civicloop.core import workcalendar
+
+    workcalendar.clear_cache()
+    yield
+    workcalendar.clear_cache()
+
+
 @pytest.fixture
 def world(db):
     city = _area("示范市", "370100", AreaLevel.CITY, None, square(117.0, 36.0, 0.2))

@@ -183,7 +183,7 @@ def _convert_location(data: dict[str, Any]) -> None:
     """Accept lng/lat in any of the Chinese systems and store WGS-84 (`coord_system`)."""
     system = data.pop("coord_system", geo.WGS84)
     if data.get("lng") is not None and data.get("lat") is not None:
-        data["lng"], data["lat"] = geo.to_wgs84(float(data["lng"]), float(data["lat"]), system)
+        data["lng"], data["lat"] = geo.to_wgs84(data["lng"], data["lat"], system)
 
 
 @transaction.atomic
