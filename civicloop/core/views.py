@@ -1,8 +1,37 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from civicloop.accounts.scope import scope_of
+from civicloop.orgs import selectors as org_selectors
+
+
+def _calendar_fallback_years() -> list[int]:
+    """Years (this and next) whose working calendar is weekends-only, for a warning banner."""
+    try:
+        from civicloop.core.workcalendar import fallback_years
+    except ImportError:  # the working calendar module is optional for this page
+        return []
+    year = timezone.localdate().year
+    return fallback_years([year, year + 1])
+
+
+def _registry_counts(user) -> dict[str, int]:
+    return {
+        "units": org_selectors.unit_list(user=user).count(),
+        "areas": org_selectors.area_list(user=user).count(),
+        "points": org_selectors.point_list(user=user).count(),
+    }
 
 
 @login_required
-def home(request):
-    """Landing page: the user's roles and the entry points for them."""
-    return render(request, "core/home.html")
+def home(request: HttpRequest) -> HttpResponse:
+    """Landing page: role-aware cards with what the user can reach, in their scope."""
+    scope = scope_of(request.user)
+    context = {
+        "is_staff_user": scope.is_staff_user,
+        "counts": _registry_counts(request.user) if scope.is_staff_user else None,
+        "fallback_years": _calendar_fallback_years() if scope.is_staff_user else [],
+    }
+    return render(request, "core/home.html", context)
