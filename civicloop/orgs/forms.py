@@ -226,11 +226,8 @@ class ResponsibilityForm(BootstrapMixin, DomainErrorMixin, forms.Form):
 
 def _leader_accounts(user):
     """Accounts holding the leader role in an area the user can see."""
-    scope = scope_of(user)
-    if scope.is_superuser:
-        area_q = Q()
-    else:
-        area_q = scope.area_q(prefix="memberships__area__")
+    # area_q is empty (everything) for a superuser.
+    area_q = scope_of(user).area_q(prefix="memberships__area__")
     return (
         User.objects.filter(area_q, memberships__role=Role.LEADER, is_active=True)
         .distinct()

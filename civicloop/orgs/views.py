@@ -101,6 +101,7 @@ def _can_edit(request: HttpRequest, area=None) -> bool:
 
 
 @login_required
+@require_GET
 def unit_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     form = UnitFilterForm(request.GET or None)
@@ -126,6 +127,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def unit_tree(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     qs = selectors.unit_list(user=request.user)
@@ -148,6 +150,7 @@ def unit_children(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     unit = selectors.unit_get(user=request.user, pk=pk)
@@ -199,6 +202,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def area_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     form = AreaFilterForm(request.GET or None)
@@ -224,6 +228,7 @@ def _area_nodes(qs: QuerySet) -> QuerySet:
 
 
 @login_required
+@require_GET
 def area_tree(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     qs = selectors.area_list(user=request.user)
@@ -241,6 +246,7 @@ def area_children(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     area = selectors.area_get(user=request.user, pk=pk)
@@ -347,6 +353,7 @@ def responsibility_remove(request: HttpRequest, pk: int, resp_pk: int) -> HttpRe
 
 
 @login_required
+@require_GET
 def point_type_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     types = list(selectors.point_type_list(user=request.user).order_by("sort_order", "code"))
@@ -366,6 +373,7 @@ def _scoped_point_counts(user) -> dict[int, int]:
 
 
 @login_required
+@require_GET
 def point_type_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     point_type = selectors.point_type_get(user=request.user, pk=pk)
@@ -431,6 +439,7 @@ def _filtered_points(request: HttpRequest, form: PointFilterForm) -> QuerySet:
 
 
 @login_required
+@require_GET
 def point_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     form = PointFilterForm(request.GET or None, user=request.user)
@@ -447,6 +456,7 @@ def point_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def point_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     point = selectors.point_get(user=request.user, pk=pk)
@@ -515,6 +525,7 @@ def _map_config(*, focus_area=None, focus_point=None) -> dict[str, Any]:
 
 
 @login_required
+@require_GET
 def map_page(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     extent = (

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from civicloop.accounts.scope import scope_of
 from civicloop.standards.models import Category
@@ -22,6 +23,7 @@ def _category_tree():
 
 
 @login_required
+@require_GET
 def category_list(request: HttpRequest) -> HttpResponse:
     if not scope_of(request.user).is_staff_user:
         raise PermissionDenied
