@@ -221,3 +221,11 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+
+# Periodic jobs (celery beat). Each also exists as a management command for cron.
+CELERY_BEAT_SCHEDULE = {
+    "problems-sweep-overdue": {
+        "task": "problems.sweep_overdue",
+        "schedule": 600.0,  # seconds
+    },
+}
