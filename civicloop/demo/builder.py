@@ -440,7 +440,8 @@ def build_points(city: DemoCity) -> None:
             name=name,
             point_type=city.point_types[spec.code],
             area=grid,
-            address=f"{data.CITY_NAME}{district.name}{place.road()}{rng.randint(1, 899)}号",
+            address=f"{data.CITY_NAME}{district.name}{place.named_road or place.road()}"
+            f"{rng.randint(1, 899)}号",
             lng=lng,
             lat=lat,
             person_in_charge=n.person_name(rng),
@@ -530,13 +531,15 @@ def build_responsibilities(city: DemoCity) -> None:
         )
     helpers = [u for key, u in city.departments.items() if key != "创城办"]
     for street in city.streets:
+        county = street.parent.name.endswith("县")
         for title in rng.sample(data.DISTRICT_LEADER_TITLES, rng.randint(1, 2)):
             rows.append(
                 AreaResponsibility(
                     area=street,
                     kind=ResponsibilityKind.LEADER,
                     person_name=n.person_name(rng),
-                    title=title,
+                    # District leaders' titles read "区…"; in a county they are "县…".
+                    title=title.replace("区", "县") if county else title,
                 )
             )
         rows.append(
@@ -686,11 +689,11 @@ def _street_roads(city: DemoCity, rng: random.Random) -> dict[str, list[str]]:
 def _unique_name(type_name: str, place: Place, seen: set[str]) -> tuple[str, int | None]:
     """A fresh name when a few tries allow; a repeat otherwise (real lists have some)."""
     namer = NAMERS[type_name]
-    name, brand = namer(place)
-    for _ in range(4):
+    for _ in range(5):
+        place.named_road = None
+        name, brand = namer(place)
         if name not in seen:
             break
-        name, brand = namer(place)
     seen.add(name)
     return name, brand
 

@@ -33,9 +33,14 @@ class Place:
     community: str
     roads: list[str]
     counters: Counter = field(default_factory=Counter)
+    # The first road a name mentions, so the address can be on the same road.
+    named_road: str | None = None
 
     def road(self) -> str:
-        return self.rng.choice(self.roads)
+        road = self.rng.choice(self.roads)
+        if self.named_road is None:
+            self.named_road = road
+        return road
 
     def other_road(self, *not_these: str) -> str:
         choices = [r for r in self.roads if r not in not_these]
