@@ -628,3 +628,11 @@ def test_read_only_pages_refuse_post(client, world):
         assert response.status_code == 405
     world.point_a.refresh_from_db()
     assert world.point_a.name == "东华农贸市场"
+
+
+def test_import_export_menu_item_for_command_only(client, world):
+    io_url = reverse("orgs:io_entry")
+    assert io_url == "/orgs/io/"
+    assert f'href="{io_url}"' in text(login(client, world.p.command).get(reverse("home")))
+    client.logout()
+    assert f'href="{io_url}"' not in text(login(client, world.p.inspector).get(reverse("home")))
