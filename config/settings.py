@@ -174,7 +174,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "civicloop.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "civicloop.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "civicloop.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -187,7 +187,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets shared by several fields (or several fields named alike) get one name.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "civicloop.accounts.models.Role",
+        "UnitKindEnum": "civicloop.orgs.models.UnitKind",
+        "AreaLevelEnum": "civicloop.orgs.models.AreaLevel",
+        "ResponsibilityKindEnum": "civicloop.orgs.models.ResponsibilityKind",
+        "CategoryKindEnum": "civicloop.standards.models.CategoryKind",
+        "DeadlineUnitEnum": "civicloop.standards.models.DeadlineUnit",
+        "CoordSystemEnum": "civicloop.core.geo.COORD_SYSTEMS",
+    },
 }
 
 # --- Background work ------------------------------------------------------------------
