@@ -18,7 +18,8 @@
   }
 
   function baseMap(el, config) {
-    var map = L.map(el, { preferCanvas: true, attributionControl: Boolean(config.tileUrl) });
+    // SVG by default (boundaries are few and stay inspectable); many points go to a canvas.
+    var map = L.map(el, { attributionControl: Boolean(config.tileUrl) });
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
@@ -90,6 +91,8 @@
       },
     }).addTo(map);
     var pointLayer = L.layerGroup().addTo(map);
+    var canvas = L.canvas({ padding: 0.2 });
+    var CANVAS_ABOVE = 300; // SVG markers get slow beyond a few hundred
     var getAreas = fetcher();
     var getPoints = fetcher();
     var timer = null;
@@ -125,8 +128,9 @@
     }
 
     function drawPoints(points) {
+      var style = points.length > CANVAS_ABOVE ? L.extend({ renderer: canvas }, POINT_STYLE) : POINT_STYLE;
       points.forEach(function (p) {
-        var marker = L.circleMarker([p.lat, p.lng], POINT_STYLE);
+        var marker = L.circleMarker([p.lat, p.lng], style);
         marker.bindPopup(function () { return pointPopup(p, config.pointUrlTemplate); });
         pointLayer.addLayer(marker);
       });
