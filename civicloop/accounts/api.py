@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -81,6 +82,9 @@ class TokenView(APIView):
             raise error
         if user is None:
             raise ValidationFailed("用户名或密码错误。连续多次失败后账号将被临时锁定。")
+        # Obtaining a token is a login: axes resets the failure count (AXES_RESET_ON_SUCCESS)
+        # and logs the access, Django records last_login. No session is created.
+        user_logged_in.send(sender=type(user), request=django_request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         body = {"token": token.key, "user_id": user.pk, "username": user.get_username()}
         return Response(TokenResponseSerializer(body).data)
