@@ -33,6 +33,7 @@ from civicloop.orgs.imports import (
     fetch_by,
     finish,
     out_of_scope,
+    update_rows,
 )
 from civicloop.orgs.models import Area, Unit
 
@@ -302,7 +303,7 @@ def _write_users(
             to_retitle.append(Membership(pk=known["pk"], title=title))
             touched.add(user.username)
     Membership.objects.bulk_create(to_add, batch_size=BATCH)
-    Membership.objects.bulk_update(to_retitle, ["title"], batch_size=BATCH)
+    update_rows(Membership, to_retitle, ["title"])
     touched -= {u.username for u in new_users}
     result.created, result.updated = len(new_users), len(touched)
     result.unchanged = len(existing) - len(touched)
@@ -345,7 +346,7 @@ def _save_accounts(
             for k, v in data.items():
                 setattr(user, k, v)
             changed.append(user)
-    User.objects.bulk_update(changed, ["display_name", "phone"], batch_size=BATCH)
+    update_rows(User, changed, ["display_name", "phone"])
     return new_users, {u.username for u in changed}
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from civicloop.accounts.models import Role
@@ -298,7 +298,8 @@ def fetch_by(
             for row in qs.values(field_name, *values):
                 found[row[field_name]] = row
         else:
-            for obj in qs.select_related(*related):
+            # select_related() with no names would join every foreign key: only when asked.
+            for obj in qs.select_related(*related) if related else qs:
                 found[getattr(obj, field_name)] = obj
     return found
 
@@ -402,19 +403,41 @@ def refresh_paths(model: type[models.Model]) -> int:
         if current[pk] != (path, depth):
             changed.append(model(pk=pk, path=path, depth=depth))
         stack.extend((child, path) for child in children.get(pk, []))
-    if changed:
-        model.objects.bulk_update(changed, ["path", "depth"], batch_size=BATCH)
+    update_rows(model, changed, ["path", "depth"])
     return len(changed)
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
+    """UPDATE many rows by pk with one prepared statement (executemany).
+
+    Django's bulk_update builds CASE WHEN expressions that grow with the batch; on SQLite
+    (999 parameters per statement) re-importing 20 000 points that way takes over a minute.
+    A plain parameterised UPDATE run with executemany takes well under a second, on SQLite
+    and PostgreSQL alike.
+    """
+    if not objs:
+        return
+    meta = model._meta
+    db_fields = [meta.get_field(name) for name in fields]
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in db_fields)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"
+    params = (
+        [*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in db_fields), obj.pk]
+        for obj in objs
+    )
+    with connection.cursor() as cursor:
+        for batch in chunks(params, BATCH):
+            cursor.executemany(sql, batch)
 
 
 def write_changes(model: type[models.Model], new: list, changed: list, fields: list[str]) -> None:
     now = timezone.now()
     for obj in changed:
-        obj.updated_at = now  # bulk_update does not apply auto_now
+        obj.updated_at = now  # a raw UPDATE does not apply auto_now
     if new:
         model.objects.bulk_create(new, batch_size=BATCH)
-    if changed:
-        model.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
+    update_rows(model, changed, [*fields, "updated_at"])
 
 
 def finish(user, result: ImportResult, spec: SheetSpec, filename: str) -> ImportResult:
@@ -937,6 +960,22 @@ def _point_location(
     return geo.to_wgs84(lng, lat, system)
 
 
+# Excel keeps 15-16 significant digits, so an exported coordinate can come back a few
+# 1e-14 degrees off. Anything closer than this (about 0.1 mm) is the same place: keep the
+# stored value so an unedited round trip changes nothing.
+COORD_TOLERANCE = 1e-9
+
+
+def _same_place(
+    obj: Point, lng: float | None, lat: float | None
+) -> tuple[float | None, float | None]:
+    if obj.pk is None or None in (lng, lat, obj.lng, obj.lat):
+        return lng, lat
+    if abs(obj.lng - lng) <= COORD_TOLERANCE and abs(obj.lat - lat) <= COORD_TOLERANCE:
+        return obj.lng, obj.lat
+    return lng, lat
+
+
 def _write_points(
     rows: list[Row], types: dict, areas: dict, units: dict, locations: dict
 ) -> ImportResult:
@@ -959,7 +998,7 @@ def _write_points(
         optional(row, "person_phone", "", data, is_new=is_new)
         optional(row, "is_active", True, data, is_new=is_new)
         if "lng" in row.values or is_new:
-            data["lng"], data["lat"] = locations[row.number]
+            data["lng"], data["lat"] = _same_place(obj, *locations[row.number])
         assign(obj, data)
         if is_new:
             new.append(obj)
