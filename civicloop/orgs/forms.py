@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from civicloop.accounts.models import Role, User
 from civicloop.accounts.scope import scope_of
@@ -29,6 +29,10 @@ from civicloop.orgs.models import (
     Unit,
     UnitKind,
 )
+
+
+def _name_code(obj) -> str:
+    return f"{obj.name}（{obj.code}）"
 
 
 class BootstrapMixin:
@@ -78,12 +82,21 @@ class RegistryModelForm(BootstrapMixin, DomainErrorMixin, forms.ModelForm):
     def _restrict_choices(self) -> None:
         """Limit foreign-key choices to what the user may see."""
 
+    def _choices(self, name: str, qs: QuerySet) -> None:
+        """Offer `qs` (ordered by path) plus the current value.
+
+        The current value may lie outside the user's scope (a district's parent city, a
+        city-level responsible unit); it must stay valid so the form can be saved unchanged.
+        """
+        current = getattr(self.original, f"{name}_id", None) if self.original else None
+        if current is not None:
+            qs = qs.model.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk=current))
+        field = self.fields[name]
+        field.queryset = qs.select_related(None).order_by("path")
+        field.label_from_instance = _name_code
+
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
-
-
-def _leaf_first_label(obj) -> str:
-    return f"{obj.name}（{obj.code}）"
 
 
 class UnitForm(RegistryModelForm):
@@ -104,10 +117,8 @@ class UnitForm(RegistryModelForm):
         ]
 
     def _restrict_choices(self) -> None:
-        self.fields["area"].queryset = selectors.area_list(user=self.user).order_by("path")
-        self.fields["area"].label_from_instance = _leaf_first_label
-        self.fields["parent"].queryset = selectors.unit_list(user=self.user).order_by("path")
-        self.fields["parent"].label_from_instance = _leaf_first_label
+        self._choices("area", selectors.area_list(user=self.user))
+        self._choices("parent", selectors.unit_list(user=self.user))
 
 
 class AreaForm(RegistryModelForm):
@@ -121,9 +132,8 @@ class AreaForm(RegistryModelForm):
         }
 
     def _restrict_choices(self) -> None:
-        qs = selectors.area_list(user=self.user).exclude(level=AreaLevel.GRID).order_by("path")
-        self.fields["parent"].queryset = qs
-        self.fields["parent"].label_from_instance = _leaf_first_label
+        areas = selectors.area_list(user=self.user).exclude(level=AreaLevel.GRID)
+        self._choices("parent", areas)
 
 
 class PointTypeForm(RegistryModelForm):
@@ -133,8 +143,7 @@ class PointTypeForm(RegistryModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def _restrict_choices(self) -> None:
-        self.fields["lead_unit"].queryset = selectors.unit_list(user=self.user).order_by("path")
-        self.fields["lead_unit"].label_from_instance = _leaf_first_label
+        self._choices("lead_unit", selectors.unit_list(user=self.user))
 
 
 class PointForm(RegistryModelForm):
@@ -172,12 +181,12 @@ class PointForm(RegistryModelForm):
             field.validators += [MinValueValidator(-limit), MaxValueValidator(limit)]
 
     def _restrict_choices(self) -> None:
-        self.fields["point_type"].queryset = PointType.objects.filter(is_active=True)
-        self.fields["area"].queryset = selectors.area_list(user=self.user).order_by("path")
-        self.fields["area"].label_from_instance = _leaf_first_label
-        units = selectors.unit_list(user=self.user).order_by("path")
-        self.fields["responsible_unit"].queryset = units
-        self.fields["responsible_unit"].label_from_instance = _leaf_first_label
+        current_type = self.original.point_type_id if self.original else None
+        self.fields["point_type"].queryset = PointType.objects.filter(
+            Q(is_active=True) | Q(pk=current_type)
+        )
+        self._choices("area", selectors.area_list(user=self.user))
+        self._choices("responsible_unit", selectors.unit_list(user=self.user))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

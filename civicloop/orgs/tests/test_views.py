@@ -636,3 +636,39 @@ def test_import_export_menu_item_for_command_only(client, world):
     assert f'href="{io_url}"' in text(login(client, world.p.command).get(reverse("home")))
     client.logout()
     assert f'href="{io_url}"' not in text(login(client, world.p.inspector).get(reverse("home")))
+
+
+def test_district_command_can_save_its_district_whose_parent_is_out_of_scope(client, world):
+    # The west district's parent (the city) is outside the outsider's scope; the form must
+    # still accept the unchanged parent, and must not offer the city for a new area.
+    login(client, world.p.outsider)
+    response = client.post(
+        reverse("orgs:area_edit", args=[world.west.pk]),
+        area_form(
+            world,
+            name="西城区（新）",
+            code="370102",
+            level=AreaLevel.DISTRICT,
+            parent=world.city.pk,
+        ),
+    )
+    assert response.status_code == 302
+    world.west.refresh_from_db()
+    assert (world.west.name, world.west.parent_id) == ("西城区（新）", world.city.pk)
+    create_form = client.get(reverse("orgs:area_create")).context["form"]
+    assert world.city not in create_form.fields["parent"].queryset
+    assert world.west in create_form.fields["parent"].queryset
+
+
+def test_point_keeps_a_city_level_responsible_unit_on_edit(client, world):
+    world.point_b.responsible_unit = world.cgj
+    world.point_b.save()
+    login(client, world.p.outsider)
+    response = client.post(
+        reverse("orgs:point_edit", args=[world.point_b.pk]),
+        point_form(world, code="P-B-1", name="西华小巷（改）", point_type=world.street_type.pk,
+                   area=world.west_grid.pk, responsible_unit=world.cgj.pk),
+    )  # fmt: skip
+    assert response.status_code == 302
+    world.point_b.refresh_from_db()
+    assert (world.point_b.name, world.point_b.responsible_unit) == ("西华小巷（改）", world.cgj)
