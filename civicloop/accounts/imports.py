@@ -18,7 +18,6 @@ from typing import IO, Any
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 
 from civicloop.accounts.models import AREA_ROLES, UNIT_ROLES, Membership, Role, User
@@ -30,6 +29,7 @@ from civicloop.orgs.imports import (
     Jurisdiction,
     _check_mode,
     _file_name,
+    atomic_import,
     fetch_by,
     finish,
     out_of_scope,
@@ -138,7 +138,7 @@ def import_users(source: str | IO[bytes], *, user=None, mode: str = "upsert") ->
         first[username] = row
         _check_account(row, errors, existing.get(username), memberships, jurisdiction, mode)
     errors.raise_if_any()
-    with transaction.atomic():
+    with atomic_import():
         result = _write_users(rows, first, existing, memberships, units, areas)
         return finish(user, result, spec, _file_name(source))
 

@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from civicloop.accounts.models import Role
 from civicloop.accounts.scope import scope_of
 from civicloop.core import audit, geo
-from civicloop.core.errors import NotPermitted, ValidationFailed
+from civicloop.core.errors import ImportFailed, NotPermitted, ValidationFailed
 from civicloop.core.xlsx import Column, ErrorList, Row, SheetSpec, read_rows
 from civicloop.orgs.models import (
     AREA_LEVEL_ORDER,
@@ -407,6 +408,19 @@ def refresh_paths(model: type[models.Model]) -> int:
     return len(changed)
 
 
+@contextmanager
+def atomic_import():
+    """The write phase: one transaction; a unique clash means someone wrote meanwhile."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise ImportFailed(
+            "写入时发现数据冲突（可能有他人同时修改了相同编码的数据），未写入任何数据，请重新导入",
+            details=[{"row": 0, "column": "", "message": str(exc)[:200]}],
+        ) from exc
+
+
 def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
     """UPDATE many rows by pk with one prepared statement (executemany).
 
@@ -501,7 +515,7 @@ def import_areas(source: str | IO[bytes], *, user=None, mode: str = "upsert") ->
             file_rows[code].number, spec.header("parent"), "上级关系形成循环：" + " → ".join(chain)
         )
     errors.raise_if_any()
-    with transaction.atomic():
+    with atomic_import():
         result = _write_areas(file_rows, index, file_parent, boundaries)
         result.total = len(rows)
         refresh_paths(Area)
@@ -706,7 +720,7 @@ def import_units(source: str | IO[bytes], *, user=None, mode: str = "upsert") ->
             file_rows[code].number, spec.header("parent"), "上级关系形成循环：" + " → ".join(chain)
         )
     errors.raise_if_any()
-    with transaction.atomic():
+    with atomic_import():
         result = _write_units(file_rows, index, areas, file_parent)
         result.total = len(rows)
         refresh_paths(Unit)
@@ -813,7 +827,7 @@ def import_point_types(source: str | IO[bytes], *, user=None, mode: str = "upser
         if lead and lead not in units:
             errors.add(row.number, spec.header("lead_unit"), f"单位「{lead}」不存在")
     errors.raise_if_any()
-    with transaction.atomic():
+    with atomic_import():
         result = _write_point_types(rows, units)
         return finish(user, result, spec, _file_name(source))
 
@@ -892,7 +906,7 @@ def import_points(source: str | IO[bytes], *, user=None, mode: str = "upsert") -
         _check_point_row(row, spec, errors, types, areas, units, existing, jurisdiction, mode)
         locations[row.number] = _point_location(row, spec, errors)
     errors.raise_if_any()
-    with transaction.atomic():
+    with atomic_import():
         result = _write_points(rows, types, areas, units, locations)
         return finish(user, result, spec, _file_name(source))
 

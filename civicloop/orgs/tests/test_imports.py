@@ -971,3 +971,37 @@ def test_non_command_users_get_403_and_nothing_changes(client, world, persona):
 def test_anonymous_is_sent_to_login(client, world):
     response = client.get(reverse("orgs:import_page", args=["points"]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_write_conflict_becomes_import_failed_and_rolls_back(world, monkeypatch):
+    from django.db import IntegrityError
+
+    from civicloop.orgs import imports as imports_module
+
+    def clash(*args, **kwargs):
+        raise IntegrityError("UNIQUE constraint failed: orgs_point.code")
+
+    monkeypatch.setattr(imports_module, "update_rows", clash)
+    before = snapshot()
+    f = sheet(
+        POINTS,
+        [
+            {
+                "code": "P-NEW",
+                "name": "新点",
+                "point_type": "PT-STREET",
+                "area": "370101001001001",
+                "responsible_unit": "U-A",
+            },
+            {
+                "code": "P-A-1",
+                "name": "改名触发更新",
+                "point_type": "PT-MARKET",
+                "area": "370101001001001",
+                "responsible_unit": "U-A",
+            },
+        ],
+    )
+    with pytest.raises(ImportFailed, match="数据冲突"):
+        import_points(f)
+    assert snapshot() == before  # the new point created before the clash was rolled back
