@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from civicloop.api.permissions import ReadScopedWriteByRole
 from civicloop.api.schema import ERROR_404
 from civicloop.core import geo
-from civicloop.core.errors import NotFound
+from civicloop.core.errors import NotFound, ValidationFailed
 from civicloop.orgs import selectors, services
 from civicloop.orgs.filters import AreaFilter, PointFilter, UnitFilter
 from civicloop.orgs.models import (
@@ -333,7 +333,17 @@ class PointTypeViewSet(RegistryViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List points (点位) in scope"),
-    retrieve=extend_schema(summary="Get a point"),
+    retrieve=extend_schema(
+        summary="Get a point",
+        parameters=[
+            OpenApiParameter(
+                "coord_system",
+                str,
+                enum=list(geo.COORD_SYSTEMS),
+                description="Return lng/lat in this system (default wgs84).",
+            )
+        ],
+    ),
     create=extend_schema(summary="Create a point (command only)"),
     update=extend_schema(summary="Replace a point (command only)"),
     partial_update=extend_schema(summary="Update a point (command only)"),
@@ -348,6 +358,15 @@ class PointViewSet(RegistryViewSet):
 
     def get_queryset(self):
         return selectors.point_list(user=self.request.user).defer("area__boundary")
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.request is not None and self.request.method == "GET":
+            system = self.request.query_params.get("coord_system") or geo.WGS84
+            if system not in geo.COORD_SYSTEMS:
+                raise ValidationFailed(details={"coord_system": [f"未知坐标系：{system}"]})
+            context["output_coord_system"] = system
+        return context
 
     def get_one(self, pk):
         return selectors.point_get(user=self.request.user, pk=pk)

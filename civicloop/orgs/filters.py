@@ -120,7 +120,7 @@ class PointFilter(django_filters.FilterSet):
     coord_system = django_filters.ChoiceFilter(
         choices=list(geo.COORD_SYSTEMS.items()),
         method="filter_noop",
-        help_text="Coordinate system of bbox (default wgs84).",
+        help_text="Coordinate system of bbox and of the lng/lat returned (default wgs84).",
     )
 
     class Meta:

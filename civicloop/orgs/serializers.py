@@ -372,9 +372,17 @@ class PointSerializer(ScopedRelatedFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
-            "lng": {"help_text": "Longitude, WGS-84 in responses."},
-            "lat": {"help_text": "Latitude, WGS-84 in responses."},
+            "lng": {"help_text": "Longitude; WGS-84 unless ?coord_system= asks otherwise."},
+            "lat": {"help_text": "Latitude; WGS-84 unless ?coord_system= asks otherwise."},
         }
+
+    def to_representation(self, point: Point) -> dict:
+        data = super().to_representation(point)
+        # Map clients (AMap, Baidu) draw in their own datum; convert on the way out.
+        system = self.context.get("output_coord_system", geo.WGS84)
+        if system != geo.WGS84 and point.lng is not None and point.lat is not None:
+            data["lng"], data["lat"] = geo.from_wgs84(point.lng, point.lat, system)
+        return data
 
     def validate(self, attrs):
         # Converting one coordinate without the other would silently mix datums.

@@ -363,6 +363,21 @@ def test_point_coordinates_converted_from_gcj02_and_bd09(world, api):
         assert body["lat"] == pytest.approx(wgs[1], abs=1e-6)
 
 
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_points_returned_in_requested_coord_system(world, api, system):
+    client = api(world.p.command)
+    expected = geo.from_wgs84(world.point_a.lng, world.point_a.lat, system)
+    listed = client.get(f"{V1}/points/", {"coord_system": system})
+    row = next(r for r in listed.json()["results"] if r["id"] == world.point_a.pk)
+    detail = client.get(f"{V1}/points/{world.point_a.pk}/", {"coord_system": system})
+    assert_matches_schema(detail)
+    for body in (row, detail.json()):
+        assert (body["lng"], body["lat"]) == pytest.approx(expected)
+    assert client.get(f"{V1}/points/{world.point_a.pk}/").json()["lng"] == world.point_a.lng
+    bad = client.get(f"{V1}/points/{world.point_a.pk}/", {"coord_system": "utm"})
+    assert bad.status_code == 400 and "coord_system" in bad.json()["details"]
+
+
 def test_point_half_coordinate_refused(world, api, unchanged):
     with unchanged():
         response = api(world.p.command).patch(
