@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "civicloop.orgs",
     "civicloop.standards",
     "civicloop.problems",
+    "civicloop.inspections",
     "civicloop.api",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("civicloop.accounts.urls")),
     path("orgs/", include("civicloop.orgs.urls")),
     path("standards/", include("civicloop.standards.urls")),
+    path("inspections/", include("civicloop.inspections.urls")),
     path("api/v1/", include("civicloop.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

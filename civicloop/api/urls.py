@@ -12,6 +12,7 @@ API_MODULES = [
     "civicloop.orgs.api",
     "civicloop.standards.api",
     "civicloop.problems.api",
+    "civicloop.inspections.api",
     "civicloop.accounts.api",
 ]
 

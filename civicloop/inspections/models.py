@@ -1,0 +1,1 @@
+"""Inspection rounds, samples, inspections, item results and scores (DESIGN.md §9)."""
