@@ -14,7 +14,7 @@ from django.db import transaction
 from civicloop.core import audit, geo, trees
 from civicloop.core.errors import NotPermitted, ValidationFailed
 from civicloop.orgs.models import Area, AreaResponsibility, Point, PointType, Unit
-from civicloop.orgs.permissions import can_edit_in_area, can_edit_registry
+from civicloop.orgs.permissions import can_edit_citywide, can_edit_in_area, can_edit_registry
 
 
 def _require_command(user, area: Area | None = None) -> None:
@@ -22,6 +22,21 @@ def _require_command(user, area: Area | None = None) -> None:
         raise NotPermitted("只有创文办（指挥中心）可以维护基础数据")
     if area is not None and not can_edit_in_area(user, area):
         raise NotPermitted("该区域不在您的管辖范围内")
+
+
+def _require_citywide(user) -> None:
+    _require_command(user)
+    if not can_edit_citywide(user):
+        raise NotPermitted("全市统一的基础数据只能由市级创文办维护")
+
+
+def _require_parent_area(user, parent: Area | None) -> None:
+    """A root area (no parent) is a new city: only the system administrator creates one."""
+    if parent is None:
+        if not getattr(user, "is_superuser", False):
+            raise NotPermitted("只有系统管理员可以创建顶级区域")
+    else:
+        _require_command(user, parent)
 
 
 def _full_clean(obj, exclude: list[str] | None = None) -> None:
@@ -60,7 +75,8 @@ def area_create(
     boundary: dict | None = None,
     sort_order: int = 0,
 ) -> Area:
-    _require_command(user, parent)
+    _require_command(user)
+    _require_parent_area(user, parent)
     area = Area(name=name, code=code, level=level, parent=parent, sort_order=sort_order)
     _set_boundary(area, boundary)
     _full_clean(area, exclude=["path"])
@@ -80,7 +96,7 @@ def area_update(*, user, area: Area, **data: Any) -> Area:
     _full_clean(area, exclude=["path", "parent"])
     area.save()
     if (new_parent.pk if new_parent else None) != area.parent_id:
-        _require_command(user, new_parent)
+        _require_parent_area(user, new_parent)
         trees.move(area, new_parent)
         changed.append("parent")
     audit.record(user, "area.update", area, data={"changed": changed})
@@ -95,6 +111,8 @@ def unit_create(
     *, user, name: str, code: str, kind: str, area: Area, parent: Unit | None = None, **extra: Any
 ) -> Unit:
     _require_command(user, area)
+    if parent is not None:
+        _require_command(user, parent.area)
     unit = Unit(name=name, code=code, kind=kind, area=area, parent=parent, **extra)
     _full_clean(unit, exclude=["path"])
     unit.save()
@@ -107,6 +125,10 @@ def unit_create(
 def unit_update(*, user, unit: Unit, **data: Any) -> Unit:
     _require_command(user, unit.area)
     new_parent = data.pop("parent", unit.parent)
+    if "area" in data and data["area"] != unit.area:
+        _require_command(user, data["area"])
+    if new_parent is not None and new_parent.pk != unit.parent_id:
+        _require_command(user, new_parent.area)
     changed = _apply(unit, data)
     _full_clean(unit, exclude=["path", "parent"])
     unit.save()
@@ -158,7 +180,7 @@ def responsibility_remove(*, user, responsibility: AreaResponsibility) -> None:
 
 @transaction.atomic
 def point_type_create(*, user, code: str, name: str, **extra: Any) -> PointType:
-    _require_command(user)
+    _require_citywide(user)
     pt = PointType(code=code, name=name, **extra)
     _full_clean(pt)
     pt.save()
@@ -168,7 +190,7 @@ def point_type_create(*, user, code: str, name: str, **extra: Any) -> PointType:
 
 @transaction.atomic
 def point_type_update(*, user, point_type: PointType, **data: Any) -> PointType:
-    _require_command(user)
+    _require_citywide(user)
     changed = _apply(point_type, data)
     _full_clean(point_type)
     point_type.save()
