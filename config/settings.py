@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "civicloop.standards",
     "civicloop.problems",
     "civicloop.inspections",
+    "civicloop.scoring",
+    "civicloop.bulletins",
     "civicloop.api",
 ]
 

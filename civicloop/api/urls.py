@@ -13,6 +13,8 @@ API_MODULES = [
     "civicloop.standards.api",
     "civicloop.problems.api",
     "civicloop.inspections.api",
+    "civicloop.scoring.api",
+    "civicloop.bulletins.api",
     "civicloop.accounts.api",
 ]
 

@@ -1,0 +1,1 @@
+"""Bulletin documents, export jobs and the public exposure board."""

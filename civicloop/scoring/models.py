@@ -1,0 +1,1 @@
+"""Assessment schemes, period computations, published ranking snapshots."""
