@@ -334,7 +334,8 @@ def _steps(
     steps: list[_Step] = []
 
     def add(action: str, delay: float, **kw) -> None:
-        steps.append(_Step(action, max(delay, 1.0), kw))
+        # The creating event happens at created_at; every later one at least 1 s after.
+        steps.append(_Step(action, max(delay, 1.0) if steps else 0.0, kw))
 
     if source in REPORT_SOURCES:
         add(A.REPORT, 0)
