@@ -50,6 +50,12 @@ def _user(username, role, *, unit=None, area=None, name=""):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs seconds per persona; tests check behaviour, not hash strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_holiday_cache():
     """Rolled-back HolidayOverride rows send no signal, so never carry the cache over."""
     from civicloop.core import workcalendar

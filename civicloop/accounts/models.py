@@ -70,9 +70,9 @@ class Membership(models.Model):
             models.CheckConstraint(
                 name="membership_scope_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in UNIT_ROLES], unit__isnull=False, area__isnull=True)
+                    Q(role__in=sorted(UNIT_ROLES), unit__isnull=False, area__isnull=True)
                     | Q(
-                        role__in=[r.value for r in AREA_ROLES],
+                        role__in=sorted(AREA_ROLES),
                         area__isnull=False,
                         unit__isnull=True,
                     )
