@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --dev
 export CIVICLOOP_REQUIRE_BROWSER="${CIVICLOOP_REQUIRE_BROWSER:-1}"
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q -n "${PYTEST_WORKERS:-auto}" "$@"
