@@ -199,6 +199,11 @@ SPECTACULAR_SETTINGS = {
         "CategoryKindEnum": "civicloop.standards.models.CategoryKind",
         "DeadlineUnitEnum": "civicloop.standards.models.DeadlineUnit",
         "CoordSystemEnum": "civicloop.core.geo.COORD_SYSTEMS",
+        "ProblemStatusEnum": "civicloop.problems.models.Status",
+        "ProblemActionEnum": "civicloop.problems.models.Action",
+        "EvidenceKindEnum": "civicloop.problems.models.EvidenceKind",
+        "RequestKindEnum": "civicloop.problems.models.RequestKind",
+        "RequestStatusEnum": "civicloop.problems.models.RequestStatus",
     },
 }
 
