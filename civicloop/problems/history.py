@@ -257,7 +257,6 @@ class _Planner:
         self.world = world
         self.seed = seed
         self._allowed: dict[tuple[int, str], float] = {}
-        self._routes: dict[tuple, object | None] = {}
         self._cum_places = None
         if world.place_weights is not None:
             total, cum = 0.0, []
@@ -276,10 +275,7 @@ class _Planner:
         return self._allowed[key]
 
     def route(self, category, place: Place):
-        key = (category.pk, getattr(place.point, "pk", None), place.area.pk)
-        if key not in self._routes:
-            self._routes[key] = self.world.route(category, place)
-        return self._routes[key]
+        return self.world.route(category, place)  # the world's router caches as it sees fit
 
     def plan(self, index: int) -> _Plan:
         rng = random.Random((self.seed << 32) ^ (index * 2654435761 & 0xFFFFFFFF))

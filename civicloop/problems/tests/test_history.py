@@ -289,3 +289,17 @@ def test_demo_city_creates_the_ledger_with_photos_and_reset_removes_it(
         reset_demo()
     assert not Problem.objects.exists() and not ProblemEvent.objects.exists()
     assert not any(p.is_file() for p in tmp_path.rglob("*.jpg"))
+
+
+def test_demo_router_agrees_with_routing_suggest():
+    from civicloop.problems import routing
+
+    city = build_city("tiny", 2)
+    world = problems_step.demo_world(city, now=NOW)
+    bare = [p for p in world.places if p.point is None]
+    at_points = [p for p in world.places if p.point is not None]
+    assert bare and at_points
+    for place in bare[:6] + at_points[:6]:
+        for category in world.categories[::15]:
+            expected = routing.suggest(category=category, point=place.point, area=place.area)
+            assert world.route(category, place) == expected.unit
