@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from civicloop.core.errors import ConcurrentUpdate
 from civicloop.orgs import selectors as org_selectors
-from civicloop.orgs.forms import BootstrapMixin, DomainErrorMixin
+from civicloop.orgs.forms import BootstrapMixin
 from civicloop.orgs.models import Area, PointType, Unit
 from civicloop.problems import deadlines, services
 from civicloop.problems.models import Action, Severity, Source, Status
@@ -24,6 +24,16 @@ from civicloop.problems.selectors import ORDERINGS, LedgerFilters
 from civicloop.standards.models import Category
 
 A = Action
+
+
+class DomainErrorMixin:
+    """Show a service's DomainError on the form. The ledger's errors carry their whole
+    explanation in the message (details are machine data such as the action and status,
+    not per-field messages), so the message is what the user sees."""
+
+    def add_domain_error(self, exc) -> None:
+        self.add_error(None, exc.message)
+
 
 # --- Multiple file upload (Django's documented pattern) ----------------------------------
 
