@@ -72,12 +72,13 @@ class Builder:
 
     def inspection(self, point: Point, rate: str, when: datetime, *, round_=None) -> Inspection:
         if round_ is None:
-            if self.round is None:
+            # A point is sampled once per round: open a new round when it repeats.
+            if self.round is None or self.round.samples.filter(point=point).exists():
                 self.round = Round.objects.create(
                     kind=RoundKind.WEEKLY_CHECK,
-                    title="第一周排查",
+                    title=f"排查{self.seq}",
                     start_date=WEEK1,
-                    end_date=WEEK1 + timedelta(days=6),
+                    end_date=WEEK1 + timedelta(days=13),
                     status=RoundStatus.IN_PROGRESS,
                     seed=1,
                     created_by=self.world.p.command,
