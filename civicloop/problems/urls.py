@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.ledger, name="ledger"),
     path("export.xlsx", views.ledger_export, name="export"),
     path("workbench/", views.workbench, name="workbench"),
+    path("workbench/cards/", views.workbench_cards, name="workbench_cards"),
     path("new/", views.problem_new, name="new"),
     path("point-options/", views.point_options, name="point_options"),
     path("kpi/", views.kpi, name="kpi"),

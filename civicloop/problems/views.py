@@ -165,6 +165,16 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(request, "problems/workbench.html", context)
 
 
+@login_required
+@require_GET
+def workbench_cards(request: HttpRequest) -> HttpResponse:
+    """The workbench counts as cards, lazily loaded into the home page (htmx)."""
+    buckets = workbench_buckets_for(request.user)
+    counts = selectors.workbench_counts(user=request.user) if buckets else {}
+    context = {"buckets": [(k, label, counts.get(k, 0)) for k, label in buckets]}
+    return render(request, "problems/_workbench_cards.html", context)
+
+
 # --- Ledger ------------------------------------------------------------------------------
 
 

@@ -394,3 +394,12 @@ def test_kpi_page(client, ledger, bring):
     assert any(row["label"] == "东城区" for row in r.context["rows"])
     c.force_login(ledger.p.citizen)
     assert c.get(reverse("problems:kpi")).status_code == 403
+
+
+def test_home_lazy_loads_the_workbench_cards(client, ledger, bring, django_assert_max_num_queries):
+    bring(Status.DISPATCHED)
+    c = login(client, ledger.p.handler_a)
+    assert reverse("problems:workbench_cards") in text(c.get(reverse("home")))
+    with django_assert_max_num_queries(6):
+        r = c.get(reverse("problems:workbench_cards"))
+    assert "待签收" in text(r) and "待派遣" not in text(r)
