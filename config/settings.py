@@ -204,6 +204,9 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "civicloop.problems.models.EvidenceKind",
         "RequestKindEnum": "civicloop.problems.models.RequestKind",
         "RequestStatusEnum": "civicloop.problems.models.RequestStatus",
+        "IndexSystemKindEnum": "civicloop.standards.models.IndexSystemKind",
+        "IndexSystemStatusEnum": "civicloop.standards.models.IndexSystemStatus",
+        "IndicatorLevelEnum": "civicloop.standards.models.IndicatorLevel",
     },
 }
 

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 API_MODULES = [
     "civicloop.orgs.api",
     "civicloop.standards.api",
+    "civicloop.standards.api_index",
     "civicloop.problems.api",
     "civicloop.inspections.api",
     "civicloop.scoring.api",
