@@ -901,12 +901,17 @@ def generate_history(
     seed: int = 1,
     batch_size: int = 2000,
     progress: Callable[[HistoryStats], None] | None = None,
+    copy: bool = False,
 ) -> HistoryStats:
     """Create `count` problems with their full histories; returns what was written.
 
     Each batch is written in its own transaction (wrap the call in one to make it all or
-    nothing, as demo_city does).
+    nothing, as demo_city does). `copy=True` on PostgreSQL writes problems and events
+    with COPY instead of bulk_create (same rows, ~3× faster: for the 1M benchmark).
     """
+    from django.db import connection
+
+    writer = _write_copy if copy and connection.vendor == "postgresql" else _write
     planner = _Planner(world, seed)
     tz = timezone.get_current_timezone()
     stamps = array("d")
@@ -927,7 +932,7 @@ def generate_history(
             number = f"WT-{year}-{next_number[year]:06d}"
             next_number[year] += 1
             replays.append(replay(plan, world, number))
-        _write(replays, stats)
+        writer(replays, stats)
         if progress is not None:
             progress(stats)
     return stats
@@ -960,6 +965,72 @@ def _write(replays: list[_Replay], stats: HistoryStats) -> None:
         if stats.first_id is None:
             stats.first_id = problems[0].pk
         stats.last_id = problems[-1].pk
+
+
+def _copy_rows(cursor, model, objs: list, fields: list) -> None:
+    """COPY `objs` into `model`'s table (text format; JSON as text, which jsonb parses)."""
+    import json
+
+    table = model._meta.db_table
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    names = [f.attname for f in fields]
+    with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+        for obj in objs:
+            copy.write_row(
+                [
+                    json.dumps(getattr(obj, n), ensure_ascii=False)
+                    if n in json_fields
+                    else getattr(obj, n)
+                    for n in names
+                ]
+            )
+
+
+@transaction.atomic
+def _write_copy(replays: list[_Replay], stats: HistoryStats) -> None:
+    """PostgreSQL: reserve ids from the sequence, then COPY problems and events."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Problem._meta.db_table, len(replays)],
+        )
+        ids = [row[0] for row in cur.fetchall()]
+    stamp = timezone.now()
+    problems = []
+    for r, pk in zip(replays, ids, strict=True):
+        r.p.pk, r.p.updated_at = pk, stamp
+        problems.append(r.p)
+    requests, events = [], []
+    for r in replays:
+        for req in r.requests:
+            req.problem_id = r.p.pk
+            requests.append(req)
+        for ev in r.events:
+            ev.problem_id = r.p.pk
+            events.append(ev)
+        stats.statuses[r.p.status] += 1
+    if requests:
+        ProblemRequest.objects.bulk_create(requests, batch_size=1000)
+    for ev in events:
+        req = ev.data.pop("_request", None)
+        if req is not None:
+            ev.data["request"] = req.pk
+        stats.actions[ev.action] += 1
+    problem_fields = [f for f in Problem._meta.concrete_fields]
+    event_fields = [f for f in ProblemEvent._meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cur:
+        raw = cur.cursor  # the psycopg cursor: Django's wrapper has no copy()
+        _copy_rows(raw, Problem, problems, problem_fields)
+        _copy_rows(raw, ProblemEvent, events, event_fields)
+    stats.problems += len(problems)
+    stats.events += len(events)
+    stats.requests += len(requests)
+    if stats.first_id is None:
+        stats.first_id = ids[0]
+    stats.last_id = ids[-1]
 
 
 def share(stats: HistoryStats, status: str) -> float:
