@@ -128,12 +128,22 @@ def active_components(scheme: Scheme) -> list[SchemeComponent]:
     return list(scheme.components.filter(is_active=True).order_by("sort_order", "id"))
 
 
-def compute(period: Period, *, progress: Progress | None = None, now=None) -> PeriodResult:
-    """Read everything and return the result (no writes except AssessedObject rows)."""
+def compute(
+    period: Period,
+    *,
+    progress: Progress | None = None,
+    now=None,
+    objects: list[AssessedObject] | None = None,
+) -> PeriodResult:
+    """Read everything and return the result (no writes except AssessedObject rows).
+
+    `objects` overrides the scheme's object group (a preview for a subset; benchmarks);
+    they must all be units or all areas, loaded with select_related like select_objects.
+    """
     report = progress or (lambda pct, msg: None)
     scheme = period.scheme
     report(5, "选取考核对象")
-    objects = select_objects(scheme)
+    objects = select_objects(scheme) if objects is None else objects
     ctx = context_for(period, objects, now=now)
     scheme_components = active_components(scheme)
     values: dict[int, dict[int, tuple]] = {}
