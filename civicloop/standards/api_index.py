@@ -117,7 +117,8 @@ class IndexSystemViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def tree(self, request: Request, pk=None) -> Response:
         system = self.get_object()
-        return Response(_tree_json(selectors.indicator_tree(system=system)))
+        roots = _tree_json(selectors.indicator_tree(system=system))
+        return Response(IndicatorTreeNodeSerializer(roots, many=True).data)
 
     @extend_schema(
         summary="Search the system's text (jieba words, AND of the query's words)",

@@ -167,6 +167,7 @@ class CheckItemSerializer(serializers.ModelSerializer):
     indicator_code = serializers.CharField(
         source="indicator.code", read_only=True, allow_null=True, default=None
     )
+    example_photo = serializers.ImageField(read_only=True, allow_null=True)
 
     class Meta:
         model = CheckItem
