@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from civicloop.standards import views
 
@@ -6,4 +6,5 @@ app_name = "standards"
 
 urlpatterns = [
     path("categories/", views.category_list, name="category_list"),
+    path("", include("civicloop.standards.urls_index")),
 ]
