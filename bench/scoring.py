@@ -58,6 +58,7 @@ def _args(argv=None) -> argparse.Namespace:
     # A history window of 26 weeks ending now covers the last complete quarter.
     args.weeks = 26
     args.pg_admin_url = ""
+    args.copy = False  # bench/ledger.py option (PostgreSQL COPY); SQLite here
     return args
 
 
