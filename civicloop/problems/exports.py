@@ -119,9 +119,9 @@ def leaders_for_area(area: Area) -> str:
     return LeaderLookup()(area.path)
 
 
-def _local(value: datetime | None) -> datetime | None:
+def _local(value: datetime | None, tz) -> datetime | None:
     # Excel has no time zones: write the city's wall-clock time.
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
+    return value.astimezone(tz).replace(tzinfo=None) if value else None
 
 
 def overdue_days(status: str, due_at, submitted_at, now: datetime) -> int | None:
@@ -161,6 +161,7 @@ def ledger_rows(queryset: QuerySet, *, now: datetime | None = None) -> Iterable[
     """The export's rows (lists of cell values), streamed from the database."""
     now = now or timezone.now()
     leaders = LeaderLookup()
+    tz = timezone.get_current_timezone()  # once, not per cell
     rows = queryset.values_list(*FIELDS).iterator(chunk_size=2000)
     for (
         number,
@@ -188,8 +189,8 @@ def ledger_rows(queryset: QuerySet, *, now: datetime | None = None) -> Iterable[
             area_name,
             unit_name or "",
             leaders(area_path),
-            _local(dispatched_at),
-            _local(due_at),
+            _local(dispatched_at, tz),
+            _local(due_at, tz),
             _STATUS.get(status, status),
             overdue_days(status, due_at, submitted_at, now),
             rework_count,
