@@ -19,8 +19,7 @@ def test_login_page_is_chinese(client):
 
 @pytest.mark.django_db
 def test_login_and_logout(client, world):
-    response = client.post(reverse("accounts:login"),
-                           {"username": "command", "password": PASSWORD})
+    response = client.post(reverse("accounts:login"), {"username": "command", "password": PASSWORD})
     assert response.status_code == 302 and response.url == reverse("home")
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("accounts:logout"))
@@ -29,8 +28,7 @@ def test_login_and_logout(client, world):
 
 @pytest.mark.django_db
 def test_wrong_password_gives_chinese_error(client, world):
-    response = client.post(reverse("accounts:login"),
-                           {"username": "command", "password": "nope"})
+    response = client.post(reverse("accounts:login"), {"username": "command", "password": "nope"})
     assert response.status_code == 200
     assert "用户名或密码错误" in response.content.decode()
 
@@ -61,7 +59,10 @@ def _settings_import(env: dict) -> subprocess.CompletedProcess:
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import config.settings"],
-        env=full_env, capture_output=True, text=True, cwd=settings.BASE_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
     )
 
 
