@@ -67,21 +67,45 @@ class Report:
         self.title = title
         self.rows: list[dict] = []
 
-    def add(self, metric: str, value: float, unit: str, *, baseline: float | None = None,
-            target: str = "", note: str = "", met: bool | None = None) -> None:
+    def add(
+        self,
+        metric: str,
+        value: float,
+        unit: str,
+        *,
+        baseline: float | None = None,
+        target: str = "",
+        note: str = "",
+        met: bool | None = None,
+    ) -> None:
         """One figure; `met` says whether it meets `target` (None: no target)."""
         ratio = (value / baseline) if baseline else None
-        self.rows.append({"metric": metric, "value": value, "unit": unit, "ratio": ratio,
-                          "target": target, "met": met, "note": note})
+        self.rows.append(
+            {
+                "metric": metric,
+                "value": value,
+                "unit": unit,
+                "ratio": ratio,
+                "target": target,
+                "met": met,
+                "note": note,
+            }
+        )
 
     def markdown(self) -> str:
-        lines = [f"## {self.title}", "", "| metric | value | ratio to baseline | target | note |",
-                 "|---|---|---|---|---|"]
+        lines = [
+            f"## {self.title}",
+            "",
+            "| metric | value | ratio to baseline | target | note |",
+            "|---|---|---|---|---|",
+        ]
         for r in self.rows:
             ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
             verdict = {True: " ✅", False: " ❌", None: ""}[r.get("met")]
-            lines.append(f"| {r['metric']} | {_fmt(r['value'])} {r['unit']} | {ratio} "
-                         f"| {r['target']}{verdict} | {r['note']} |")
+            lines.append(
+                f"| {r['metric']} | {_fmt(r['value'])} {r['unit']} | {ratio} "
+                f"| {r['target']}{verdict} | {r['note']} |"
+            )
         return "\n".join(lines)
 
     def print(self) -> None:
@@ -89,8 +113,14 @@ class Report:
 
     def save(self, path: Path, **extra) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"title": self.title, "rows": self.rows, **extra},
-                                   ensure_ascii=False, indent=2, default=str))
+        path.write_text(
+            json.dumps(
+                {"title": self.title, "rows": self.rows, **extra},
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
 
 
 def _fmt(value: float) -> str:
