@@ -201,8 +201,10 @@ def reset_demo() -> dict[str, int]:
 
     Demo rows are found without markers in codes: areas in the subtree of the demo city
     root, units and points located there, point types with demo codes, users with the
-    reserved demo e-mail domain. Registered reset hooks run first.
+    reserved demo e-mail domain. Registered reset hooks run first (discovered here, since
+    a fresh process has not imported the apps' demo_steps modules yet).
     """
+    discover_steps()
     for hook in _RESET_HOOKS:
         hook()
     counts: dict[str, int] = {}

@@ -1,6 +1,7 @@
 """Registry web pages: rendering, scope (404), edit permission (403), form errors, queries."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -72,7 +73,8 @@ def test_pages_render_for_command_with_their_data(client, world, name, arg, expe
     for snippet in expected:
         assert snippet in body, snippet
     # Everything is served locally: no CDN reference on any page.
-    assert "cdn" not in body.lower()
+    # (Match URL-shaped references only: a random CSRF token may contain the letters "cdn".)
+    assert not re.search(r"(https?:)?//[^\"' ]*cdn", body, re.IGNORECASE)
 
 
 def test_navigation_shows_registry_menu_to_staff_only(client, world):
