@@ -207,6 +207,10 @@ SPECTACULAR_SETTINGS = {
         "IndexSystemKindEnum": "civicloop.standards.models.IndexSystemKind",
         "IndexSystemStatusEnum": "civicloop.standards.models.IndexSystemStatus",
         "IndicatorLevelEnum": "civicloop.standards.models.IndicatorLevel",
+        "RoundKindEnum": "civicloop.inspections.models.RoundKind",
+        "RoundStatusEnum": "civicloop.inspections.models.RoundStatus",
+        "InspectionStatusEnum": "civicloop.inspections.models.InspectionStatus",
+        "ItemOutcomeEnum": "civicloop.inspections.models.ItemOutcome",
     },
 }
 

@@ -247,7 +247,7 @@ def test_draft_autosave_is_idempotent_and_keeps_location(client, insp):
     assert rows[0].note == "摆放杂乱"
     # Reload: the saved answer is in the form.
     body = client.get(reverse("inspections:sample", args=[insp.sample_a.pk])).content.decode()
-    assert 'value="fail" id="o-%d-fail" autocomplete="off" checked' % insp.items.deduct.pk in body
+    assert f'value="fail" id="o-{insp.items.deduct.pk}-fail" autocomplete="off" checked' in body
     assert not Problem.objects.exists()
 
 
