@@ -14,6 +14,7 @@ urlpatterns = [
     path("inspections/", include("civicloop.inspections.urls")),
     path("scoring/", include("civicloop.scoring.urls")),
     path("bulletins/", include("civicloop.bulletins.urls")),
+    path("public/exposure/", include("civicloop.bulletins.public_urls")),
     path("api/v1/", include("civicloop.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
