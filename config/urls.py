@@ -1,6 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from civicloop.core import views as core_views
@@ -21,7 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Only public media is served by URL (check items' example photos). Problem photos,
+# inspection photos and bulletins are private and go through scoped views; never map
+# MEDIA_ROOT as a whole onto a public URL (in nginx either).
+urlpatterns += [re_path(r"^media/(?P<path>.+)$", core_views.public_media, name="public-media")]

@@ -1,7 +1,11 @@
+import posixpath
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.static import serve
 
 from civicloop.accounts.scope import scope_of
 from civicloop.orgs import selectors as org_selectors
@@ -35,3 +39,20 @@ def home(request: HttpRequest) -> HttpResponse:
         "fallback_years": _calendar_fallback_years() if scope.is_staff_user else [],
     }
     return render(request, "core/home.html", context)
+
+
+def public_media(request, path: str):
+    """Serve media under the public prefixes only (check items' example photos).
+
+    The path is normalised before the prefix check, so `check_items/../problems/x.jpg`
+    cannot reach private files. Everything else under MEDIA_ROOT is private and is served
+    by the owning app's scoped views.
+    """
+    if "\\" in path or "\x00" in path:
+        raise Http404
+    normalised = posixpath.normpath(path).lstrip("/")
+    if normalised.startswith("..") or not normalised.startswith(
+        tuple(settings.PUBLIC_MEDIA_PREFIXES)
+    ):
+        raise Http404
+    return serve(request, normalised, document_root=settings.MEDIA_ROOT)
