@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from other conftest modules)
 """Bulletins and exposure API, validated against the OpenAPI schema; the schema itself
 has no warnings."""
 

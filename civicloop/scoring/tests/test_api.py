@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from other conftest modules)
 """Scoring API: schemes, periods (compute, status, publish, reopen, versions), rankings;
 responses validated against the OpenAPI schema; scope and roles."""
 
