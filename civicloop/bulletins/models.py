@@ -37,9 +37,11 @@ def bulletin_upload_to(instance, filename: str) -> str:
 
 
 class Bulletin(models.Model):
+    # CASCADE: a bulletin is derived from its snapshot; snapshots are never deleted except
+    # by the demo reset (which must not be blocked by the documents made from them).
     snapshot = models.ForeignKey(
         "scoring.PublishedSnapshot",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="bulletins",
         verbose_name="发布版本",
     )
@@ -87,8 +89,10 @@ class Bulletin(models.Model):
 
 
 class ExposureItem(models.Model):
+    # CASCADE: the ledger voids problems instead of deleting them; only the demo reset
+    # deletes problems, and their exposure rows go with them.
     problem = models.ForeignKey(
-        "problems.Problem", on_delete=models.PROTECT, related_name="+", verbose_name="问题"
+        "problems.Problem", on_delete=models.CASCADE, related_name="+", verbose_name="问题"
     )
     # Masked copies: the public page never reads the problem's own text.
     title = models.CharField("曝光标题", max_length=200)

@@ -106,28 +106,18 @@ def _image_evidence(problem_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def pick_typical(snapshot: PublishedSnapshot, limit: int = TYPICAL_LIMIT) -> list[int]:
     """Default typical problems: the snapshot's overdue problems that have a before
-    photo, then problems registered in the period (in the scheme's area) that were
-    rectified with before and after photos. Chosen once; the bulletin freezes them."""
-    from civicloop.problems.models import Evidence, EvidenceKind
-
+    photo; then problems of the scheme's area rectified with before and after photos,
+    registered in the period first, then the most recent ones before its end. Chosen
+    once; the bulletin freezes them."""
     period = snapshot.period
     overdue = [p["id"] for p in snapshot.data.get("overdue_problems", [])]
     photos = _image_evidence(overdue)
     chosen = [pid for pid in overdue if "before" in photos.get(pid, {})][:limit]
-    if len(chosen) < limit:
-        start, end = scoring_periods.window(period.start_date, period.end_date)
-        qs = Evidence.objects.filter(
-            kind=EvidenceKind.AFTER,
-            content_type__startswith="image/",
-            problem__created_at__gte=start,
-            problem__created_at__lt=end,
-        )
-        scheme = period.scheme
-        if scheme.area_id:
-            qs = qs.filter(problem__area__path__startswith=scheme.area.path)
-        candidates = list(
-            qs.order_by("problem_id").values_list("problem_id", flat=True).distinct()[: limit * 4]
-        )
+    start, end = scoring_periods.window(period.start_date, period.end_date)
+    for window_start in (start, None):
+        if len(chosen) >= limit:
+            break
+        candidates = _rectified_with_photos(period.scheme, window_start, end, limit * 4)
         more = _image_evidence(candidates)
         for pid in candidates:
             if len(chosen) >= limit:
@@ -135,6 +125,25 @@ def pick_typical(snapshot: PublishedSnapshot, limit: int = TYPICAL_LIMIT) -> lis
             if pid not in chosen and "before" in more.get(pid, {}):
                 chosen.append(pid)
     return chosen
+
+
+def _rectified_with_photos(scheme: Scheme, start, end, limit: int) -> list[int]:
+    """Ids of problems (newest first) with before- and after-photos, registered in
+    [start, end)."""
+    from civicloop.problems.models import Evidence, EvidenceKind
+
+    images = Evidence.objects.filter(content_type__startswith="image/")
+    qs = images.filter(
+        kind=EvidenceKind.AFTER,
+        problem__created_at__lt=end,
+        problem_id__in=images.filter(kind=EvidenceKind.BEFORE).values("problem_id"),
+    )
+    if start is not None:
+        qs = qs.filter(problem__created_at__gte=start)
+    if scheme.area_id:
+        qs = qs.filter(problem__area__path__startswith=scheme.area.path)
+    ids = qs.order_by("-problem__created_at", "-problem_id").values_list("problem_id", flat=True)
+    return list(dict.fromkeys(ids[: limit * 4]))[:limit]
 
 
 def typical_entries(problem_ids: list[int]) -> list[dict]:
