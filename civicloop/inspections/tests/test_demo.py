@@ -1,6 +1,5 @@
 """The demo step: 12 weekly checks + 3 monthly drills whose failures are ledger problems."""
 
-import time as _time
 from datetime import datetime
 
 from civicloop.demo import problems_step
@@ -29,9 +28,8 @@ def test_demo_step(db):
     build_standards(city)
     world = problems_step.demo_world(city, now=NOW)
     generate_history(world, 60, seed=4, batch_size=500)
-    started = _time.perf_counter()
     stats = demo_steps.make_inspections(city, now=NOW)
-    built = (city, stats, _time.perf_counter() - started)
+    built = (city, stats)
     check_rounds(built)
     check_failures_are_ledger_problems(built)
     check_problem_loop(built)
@@ -39,7 +37,7 @@ def test_demo_step(db):
 
 
 def check_rounds(built):
-    _city, stats, elapsed = built
+    _city, stats = built
     weekly = Round.objects.filter(kind=RoundKind.WEEKLY_CHECK).order_by("start_date")
     monthly = Round.objects.filter(kind=RoundKind.MONTHLY_DRILL)
     assert weekly.count() == 12 and monthly.count() == 3
@@ -52,7 +50,6 @@ def check_rounds(built):
     assert [r.status for r in weekly][:-1] == [RoundStatus.CLOSED] * 11
     assert weekly.last().status in (RoundStatus.PUBLISHED, RoundStatus.IN_PROGRESS)
     assert all(r.teams.exists() for r in Round.objects.all())
-    assert elapsed < 20  # seconds, for the tiny city
 
 
 def check_failures_are_ledger_problems(built):
@@ -78,7 +75,7 @@ def check_failures_are_ledger_problems(built):
 
 
 def check_problem_loop(built):
-    _city, stats, _ = built
+    _city, stats = built
     ids = ItemResult.objects.filter(problem__isnull=False).values("problem")
     problems = Problem.objects.filter(pk__in=ids)
     statuses = set(problems.values_list("status", flat=True))
