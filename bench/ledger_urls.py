@@ -72,5 +72,10 @@ def api_ledger_available(client) -> bool:
 urlpatterns = [
     path("bench/one/<int:pk>/", OneRow.as_view()),
     path("bench/ledger/", StandInLedger.as_view()),
-    path("", include("config.urls")),
 ]
+try:  # other apps are being written concurrently: a broken import must not stop the bench
+    urlpatterns.append(path("", include("config.urls")))
+except Exception as exc:  # noqa: BLE001
+    import sys
+
+    print(f"config.urls failed to import ({exc!r}); measuring the stand-in only", file=sys.stderr)
