@@ -68,7 +68,7 @@ def make_bulletins(city: DemoCity) -> None:
         services.exposure_publish(actor, problem.pk)
 
 
-@register_reset
+@register_reset(order=450)
 def drop_bulletin_files() -> None:
     """Exposure items of the demo city go first (they PROTECT the demo users who
     published them); bulletin rows go with their snapshots (CASCADE); then the files of

@@ -129,7 +129,7 @@ class DemoStep:
 
 
 _STEPS: dict[str, DemoStep] = {}
-_RESET_HOOKS: list[Callable[[], None]] = []
+_RESET_HOOKS: dict[Callable[[], None], int] = {}
 
 
 def register_step(name: str, *, order: int = 100):
@@ -142,11 +142,19 @@ def register_step(name: str, *, order: int = 100):
     return decorator
 
 
-def register_reset(func: Callable[[], None]) -> Callable[[], None]:
-    """Register a hook run by `reset_demo()` before the registry rows are deleted."""
-    if func not in _RESET_HOOKS:
-        _RESET_HOOKS.append(func)
-    return func
+def register_reset(func: Callable[[], None] | None = None, *, order: int = 100):
+    """Register a hook run by `reset_demo()` before the registry rows are deleted.
+
+    `order` is the order of the step whose data the hook removes: hooks run from the
+    highest order down, so data built later (which may PROTECT earlier data) goes first.
+    Usable as `@register_reset`, `@register_reset(order=300)` or a plain call.
+    """
+
+    def decorator(hook: Callable[[], None]) -> Callable[[], None]:
+        _RESET_HOOKS[hook] = order
+        return hook
+
+    return decorator(func) if func is not None else decorator
 
 
 def discover_steps() -> list[DemoStep]:
@@ -205,7 +213,7 @@ def reset_demo() -> dict[str, int]:
     a fresh process has not imported the apps' demo_steps modules yet).
     """
     discover_steps()
-    for hook in _RESET_HOOKS:
+    for hook in sorted(_RESET_HOOKS, key=_RESET_HOOKS.get, reverse=True):
         hook()
     counts: dict[str, int] = {}
     users = User.objects.filter(email__iendswith="@" + data.DEMO_EMAIL_DOMAIN)

@@ -270,7 +270,7 @@ def _draw(seed: float, *, messy: bool, size=(480, 360)) -> tuple[bytes, tuple[in
 # --- reset ------------------------------------------------------------------------------------
 
 
-@register_reset
+@register_reset(order=200)
 def drop_problems() -> None:
     """Delete the demo city's problems (they PROTECT its points, areas, units)."""
     root = Area.objects.filter(code=CITY_CODE, level=AreaLevel.CITY, parent=None).first()

@@ -436,16 +436,6 @@ def drop_inspections() -> None:
     Round.objects.filter(pk__in=rounds).delete()
 
 
-def _register_reset_first() -> None:
-    """Rounds PROTECT the demo index system and their results reference ledger problems,
-    so this hook must run before the standards' and the ledger's reset hooks.
-    `register_reset` appends (and the ledger's hook is imported first), so move ours to
-    the front. (The builder has no order for reset hooks yet.)"""
-    from civicloop.demo import builder
-
-    register_reset(drop_inspections)
-    builder._RESET_HOOKS.remove(drop_inspections)
-    builder._RESET_HOOKS.insert(0, drop_inspections)
-
-
-_register_reset_first()
+# Rounds PROTECT the demo index system and results reference ledger problems: removed
+# before the standards' (50) and the ledger's (200) hooks run.
+register_reset(drop_inspections, order=300)

@@ -149,7 +149,7 @@ def make_assessments(city: DemoCity) -> None:
         _compute_and_publish(actor, corrected)
 
 
-@register_reset
+@register_reset(order=400)
 def drop_assessments() -> None:
     """Delete the demo schemes and everything computed for them (snapshots included:
     they are demo data). Runs before the registry is wiped."""
