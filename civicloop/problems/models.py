@@ -207,6 +207,16 @@ class Problem(models.Model):
             # Ledger filters and workbench counts at 1M rows: each leads with the column the
             # scope or filter pins down, then the usual sort/range column.
             models.Index(fields=["status", "due_at"], name="problem_status_due"),
+            # The ledger's default view, one status newest first: the page is an index
+            # range walk instead of a backwards scan of problem_created filtering on status.
+            # The scope columns ride along (PostgreSQL INCLUDE; ignored on SQLite) so the
+            # ledger's capped count in a user's scope is an index-only scan (1M rows,
+            # rectifying: 4 ms instead of 11-28 ms visiting the heap for area_id).
+            models.Index(
+                fields=["status", "created_at", "id"],
+                include=["area", "responsible_unit", "reporter"],
+                name="problem_status_created",
+            ),
             models.Index(fields=["responsible_unit", "status"], name="problem_unit_status"),
             models.Index(fields=["area", "status"], name="problem_area_status"),
             models.Index(fields=["category", "created_at"], name="problem_category_created"),
