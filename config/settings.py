@@ -218,9 +218,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background work ------------------------------------------------------------------
 # Without a broker, tasks run eagerly in-process; periodic jobs also exist as commands.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+_broker = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _broker
+# The in-memory transport is never used for sending while eager; it only keeps kombu from
+# building (and warning about) a connection to a default localhost broker.
+CELERY_BROKER_URL = _broker or "memory://"
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True

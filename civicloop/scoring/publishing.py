@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import F
+
 from civicloop.scoring import periods
 from civicloop.scoring.models import (
     ObjectScore,
@@ -131,7 +133,7 @@ def score_rows(period: Period) -> list[ObjectScore]:
         ObjectScore.objects.filter(period=period)
         .select_related("obj__unit", "obj__area")
         .prefetch_related("components__component")
-        .order_by("rank", "id")
+        .order_by(F("rank").asc(nulls_last=True), "id")
     )
 
 

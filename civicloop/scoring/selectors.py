@@ -5,7 +5,7 @@ Pages and the API build on these; each list is a bounded number of queries.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 
 from civicloop.accounts.scope import scope_of
 from civicloop.core.errors import NotFound
@@ -95,7 +95,7 @@ def period_scores(user, period: Period):
                 ),
             )
         )
-        .order_by("rank", "id")
+        .order_by(F("rank").asc(nulls_last=True), "id")
     )
 
 

@@ -441,8 +441,9 @@ def _published_hooks(snapshot_id: int) -> None:
 def period_reopen(
     user, period: Period, *, reason: str, expected_version: int | None = None
 ) -> Period:
-    """Take a published period back to `computed` for a correction. The published
-    snapshot stays as it is; the next publication becomes version N+1 with this reason."""
+    """Take a published period back to `draft` for a correction. The published snapshot
+    stays as it is; the period must be recomputed (so the correction's inputs count) before
+    the next publication, which becomes version N+1 with this reason."""
     permissions.check_manage(user, period.scheme)
     if not (reason or "").strip():
         raise ValidationFailed("撤回更正需要说明原因")
@@ -453,7 +454,7 @@ def period_reopen(
     moved = Period.objects.filter(
         pk=period.pk, status=PeriodStatus.PUBLISHED, version=version
     ).update(
-        status=PeriodStatus.COMPUTED,
+        status=PeriodStatus.DRAFT,
         version=version + 1,
         correction_reason=reason.strip(),
         updated_at=timezone.now(),
@@ -480,6 +481,7 @@ def adjustment_create(
 ) -> ManualAdjustment:
     """A bonus (+) or deduction (−) for one object; counts at the next computation."""
     permissions.check_manage(user, period.scheme)
+    period.refresh_from_db(fields=["status", "version"])
     if period.status == PeriodStatus.PUBLISHED:
         raise TransitionNotAllowed("该周期已发布，不能再录入加减分；如需更正请先撤回")
     try:

@@ -90,6 +90,18 @@ def test_correction_creates_new_version_and_keeps_old_readable(city):
     assert AuditEvent.objects.filter(action="period_reopen").count() == 1
 
 
+def test_correction_must_be_recomputed_before_publishing(city):
+    """Reopening sends the period back to 待计算: republishing the old numbers is refused."""
+    publish(city, city.week1)
+    services.period_reopen(city.command, city.week1, reason="补录检查记录")
+    city.week1.refresh_from_db()
+    assert city.week1.status == PeriodStatus.DRAFT
+    with pytest.raises(TransitionNotAllowed):
+        services.period_publish(city.command, city.week1)
+    compute(city, city.week1)
+    assert services.period_publish(city.command, city.week1).version == 2
+
+
 def test_status_transitions_are_compare_and_set(city):
     with pytest.raises(TransitionNotAllowed):
         services.period_publish(city.command, city.week1)  # still draft
