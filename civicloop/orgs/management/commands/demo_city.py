@@ -13,8 +13,10 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from civicloop.accounts.models import Role
-from civicloop.demo import data
-from civicloop.demo import problems_step  # noqa: F401  registers the problem-ledger step
+from civicloop.demo import (
+    data,
+    problems_step,  # noqa: F401  registers the problem-ledger step
+)
 from civicloop.demo.builder import (
     DemoCity,
     DemoCityError,
