@@ -79,10 +79,22 @@ class Membership(models.Model):
                     | Q(role=Role.CITIZEN, unit__isnull=True, area__isnull=True)
                 ),
             ),
+            # One row per (user, role, target). Partial constraints instead of
+            # nulls_distinct=False, which SQLite ignores.
             models.UniqueConstraint(
-                fields=["user", "role", "unit", "area"],
-                name="membership_unique",
-                nulls_distinct=False,
+                fields=["user", "role", "unit"],
+                condition=Q(unit__isnull=False),
+                name="membership_unique_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area"],
+                condition=Q(area__isnull=False),
+                name="membership_unique_area",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(unit__isnull=True, area__isnull=True),
+                name="membership_unique_unscoped",
             ),
         ]
 

@@ -43,3 +43,21 @@ def test_grid_lookup_by_coordinate(world):
     assert selectors.grid_at(117.11, 36.01) == world.west_grid
     assert selectors.grid_at(118.0, 36.01) is None
     assert selectors.area_at(117.01, 36.08) == world.east_street
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["unit", "area", "none"])
+def test_a_role_is_held_once_per_target(world, target):
+    from django.db import IntegrityError, transaction
+
+    from civicloop.accounts.models import Membership, Role
+
+    user = world.p.leader
+    kwargs = {
+        "unit": {"role": Role.UNIT_HANDLER, "unit": world.unit_a},
+        "area": {"role": Role.INSPECTOR, "area": world.east},
+        "none": {"role": Role.CITIZEN},
+    }[target]
+    Membership.objects.create(user=user, **kwargs)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(user=user, **kwargs)
