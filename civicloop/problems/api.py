@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 
 from civicloop.accounts.models import Role
 from civicloop.accounts.scope import scope_of
+from civicloop.api.pagination import CappedCountPagination
 from civicloop.api.permissions import ReadScopedWriteByRole
 from civicloop.api.schema import ERROR_404, error_response
 from civicloop.core.errors import ConcurrentUpdate, NotPermitted, ValidationFailed
@@ -149,6 +150,8 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     write_roles = _ALL_ROLES  # each service decides who may do what
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProblemFilter
+    # No exact COUNT(*) of a 100 000-row filter: the count stops at 10 000 (count_capped).
+    pagination_class = CappedCountPagination
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):

@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max, Min, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from civicloop.accounts.models import Role
 from civicloop.accounts.scope import scope_of
 from civicloop.core.errors import ConcurrentUpdate, DomainError, NotFound
+from civicloop.core.pagination import CappedCountPaginator
 from civicloop.orgs import selectors as org_selectors
 from civicloop.orgs.models import Area
 from civicloop.problems import deadlines, exports, kpis, permissions, selectors, services
@@ -82,7 +82,9 @@ LEDGER_ROLES = frozenset(ROLE_BUCKETS)
 
 
 def _page(request: HttpRequest, qs: QuerySet):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The count stops at 10 000 rows (the page says so): an exact COUNT(*) of a large
+    # filter costs more than the page itself.
+    return CappedCountPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _querystring(request: HttpRequest, drop: tuple[str, ...] = ("page",)) -> str:
