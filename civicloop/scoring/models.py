@@ -24,6 +24,14 @@ from django.db.models import Q
 from civicloop.core.models import TimeStampedModel
 
 
+def component_label(key: str) -> str:
+    """The Chinese name of a component type (the registry lives in components.py)."""
+    from civicloop.scoring.components import REGISTRY
+
+    cls = REGISTRY.get(key)
+    return cls.label if cls else key
+
+
 class PeriodKind(models.TextChoices):
     WEEK = "week", "周"
     MONTH = "month", "月"
@@ -126,7 +134,7 @@ class SchemeComponent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label or self.key
+        return self.label or component_label(self.key)
 
 
 class AssessedObject(models.Model):

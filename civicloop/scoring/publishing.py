@@ -30,6 +30,7 @@ from civicloop.scoring.models import (
     RedFlagRule,
     Scheme,
     SnapshotRow,
+    component_label,
 )
 
 
@@ -158,7 +159,7 @@ def breakdown(score: ObjectScore) -> list[dict]:
     return [
         {
             "key": c.key,
-            "label": c.component.label or _label_of(c.key),
+            "label": c.component.label or component_label(c.key),
             "mode": c.mode,
             "weight": _s(c.component.weight),
             "applicable": c.applicable,
@@ -169,13 +170,6 @@ def breakdown(score: ObjectScore) -> list[dict]:
         }
         for c in score.components.all()
     ]
-
-
-def _label_of(key: str) -> str:
-    from civicloop.scoring.components import REGISTRY
-
-    cls = REGISTRY.get(key)
-    return cls.label if cls else key
 
 
 def overdue_details(period: Period, names: dict[int, str]) -> list[dict]:
@@ -223,7 +217,7 @@ def scheme_settings(scheme: Scheme) -> dict:
         "components": [
             {
                 "key": c.key,
-                "label": c.label or _label_of(c.key),
+                "label": c.label or component_label(c.key),
                 "weight": str(c.weight),
                 "params": c.params,
             }
