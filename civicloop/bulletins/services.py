@@ -335,12 +335,12 @@ def _command_problem(user, problem_id: int):
 def street_location(problem) -> str:
     """District + street of the problem's area, then the road without the door number."""
     ids = [int(x) for x in problem.area.path.strip("/").split("/") if x]
-    names = dict(
-        Area.objects.filter(
-            pk__in=ids, level__in=[AreaLevel.DISTRICT, AreaLevel.STREET]
-        ).values_list("level", "name")
-    )
+    ancestors = list(Area.objects.filter(pk__in=ids).values_list("level", "name"))
+    names = dict(ancestors)
     road = masking.street_of_address(problem.address)
+    # Addresses often repeat the city/district/street names: keep only the road itself.
+    for _, name in ancestors:
+        road = road.replace(name, "")
     parts = [names.get(AreaLevel.DISTRICT, ""), names.get(AreaLevel.STREET, ""), road]
     return "".join(p for p in parts if p) or problem.area.name
 

@@ -210,3 +210,22 @@ def test_publish_needs_a_before_photo(published):
     )
     with pytest.raises(ValidationFailed):
         services.exposure_publish(city.command, p.pk)
+
+
+def test_public_location_keeps_district_street_and_road_once(exposable):
+    from civicloop.bulletins.services import street_location
+
+    area_names = [
+        a.name
+        for a in [
+            exposable.area,
+            *exposable.area.__class__.objects.filter(
+                pk__in=[int(x) for x in exposable.area.path.strip("/").split("/")]
+            ),
+        ]
+    ]
+    district = next(n for n in area_names if n.endswith("区"))
+    exposable.address = f"示范市{district}西华路88号"
+    location = street_location(exposable)
+    assert location.count(district) == 1
+    assert location.endswith("西华路") and "88" not in location and "示范市" not in location
