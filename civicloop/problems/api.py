@@ -157,6 +157,11 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return selectors.problem_list(user=self.request.user)
 
+    def filter_queryset(self, queryset):
+        qs = super().filter_queryset(queryset)
+        # The list reads only the columns its rows show (selectors.LIST_ROW_FIELDS).
+        return selectors.list_rows(qs) if self.action == "list" else qs
+
     def get_serializer_class(self):
         return ProblemDetailSerializer if self.action == "retrieve" else ProblemListSerializer
 

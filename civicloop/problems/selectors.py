@@ -148,6 +148,28 @@ def problem_list(
     return qs.order_by(*ORDERINGS.get(f.ordering, ORDERINGS["-created_at"]))
 
 
+# What a ledger list row shows (API list serializer): the problem's own columns and the
+# names of four relations. Loading whole related rows (areas and points carry geometry,
+# paths, …) and the category's parent made a 50-row page build ~300 model instances.
+LIST_ROW_FIELDS = (
+    "number", "source", "category", "category__name", "title", "description",
+    "point", "point__name", "lng", "lat", "area", "area__name", "address", "severity",
+    "status", "responsible_unit", "responsible_unit__name", "dispatched_at", "due_at",
+    "signed_at", "submitted_at", "closed_at", "escalation_level", "is_overdue",
+    "rework_count", "return_count", "recurrence_count", "extension_count", "version",
+    "created_at",
+)  # fmt: skip
+
+
+def list_rows(qs: QuerySet[Problem]) -> QuerySet[Problem]:
+    """The ledger queryset narrowed to what a list row shows (same rows, same order)."""
+    return (
+        qs.select_related(None)
+        .select_related("category", "area", "point", "responsible_unit")
+        .only(*LIST_ROW_FIELDS)
+    )
+
+
 def problem_get(*, user, pk=None, number: str | None = None) -> Problem:
     qs = problem_queryset(user=user).annotate(light=deadlines.traffic_light(timezone.now()))
     lookup = {"pk": pk} if pk is not None else {"number": number}

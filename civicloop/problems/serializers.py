@@ -7,6 +7,8 @@ is one query; writes never go through `serializer.save()`: the API view calls th
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -34,7 +36,80 @@ def _name(source: str) -> serializers.CharField:
     return serializers.CharField(source=source, read_only=True, allow_null=True, default=None)
 
 
-class ProblemListSerializer(serializers.ModelSerializer):
+def _path_getter(attrs: list[str]):
+    """instance.a.b… that stops at None, as DRF's get_attribute does for read-only fields."""
+    if len(attrs) == 1:
+        return attrgetter(attrs[0])
+
+    def get(instance):
+        for attr in attrs:
+            if instance is None:
+                return None
+            instance = getattr(instance, attr)
+        return instance
+
+    return get
+
+
+def _call(getter):
+    return lambda instance: getter(instance)()
+
+
+class FastReadMixin:
+    """`to_representation` without DRF's per-field machinery for flat read-only fields.
+
+    A 50-row ledger page spent ~10 ms in DRF's get_attribute/to_representation calls (1M
+    bench). The output is the same (test_serializers checks it against DRF's own path):
+    each field's own to_representation still formats the value, only the attribute lookup
+    is planned once per serializer. Fields it does not know (method fields, nested
+    serializers) go through DRF as usual.
+    """
+
+    @property
+    def _fast_plan(self) -> list[tuple]:
+        plan = getattr(self, "_fast_plan_cache", None)
+        if plan is None:
+            plan = [self._fast_step(field) for field in self._readable_fields]
+            self._fast_plan_cache = plan
+        return plan
+
+    @staticmethod
+    def _fast_step(field) -> tuple:
+        name = field.field_name
+        simple = (
+            not isinstance(field, (serializers.SerializerMethodField, serializers.BaseSerializer))
+            and field.source != "*"
+        )
+        if not simple:
+            return (name, None, field)
+        if isinstance(field, serializers.PrimaryKeyRelatedField) and len(field.source_attrs) == 1:
+            # DRF reads the raw foreign key (PKOnlyObject); so do we.
+            return (name, attrgetter(f"{field.source_attrs[0]}_id"), lambda value: value)
+        getter = _path_getter(field.source_attrs)
+        if field.source_attrs[-1].startswith("get_") and field.source_attrs[-1].endswith(
+            "_display"
+        ):
+            getter = _call(getter)
+        return (name, getter, field.to_representation)
+
+    fast_read = True
+
+    def to_representation(self, instance) -> dict:
+        if not self.fast_read:
+            return super().to_representation(instance)
+        out = {}
+        for name, getter, to_repr in self._fast_plan:
+            if getter is None:  # DRF's own path for this field
+                field = to_repr
+                attribute = field.get_attribute(instance)
+                out[name] = None if attribute is None else field.to_representation(attribute)
+                continue
+            value = getter(instance)
+            out[name] = None if value is None else to_repr(value)
+        return out
+
+
+class ProblemListSerializer(FastReadMixin, serializers.ModelSerializer):
     category_name = _name("category.name")
     area_name = _name("area.name")
     point_name = _name("point.name")
@@ -172,6 +247,7 @@ class ProblemRequestSerializer(serializers.ModelSerializer):
 
 
 class ProblemDetailSerializer(ProblemListSerializer):
+    fast_read = False  # one row with nested lists: DRF's own path
     merged_into_number = _name("merged_into.number")
     events = ProblemEventSerializer(many=True, read_only=True, source="timeline")
     evidence = EvidenceSerializer(many=True, read_only=True, source="evidence_list")
