@@ -299,10 +299,25 @@ def raw_area(round_id: int, level: str):
     )
 
 
+# The table whose names the roll-up returns with its groups (same output as the ORM's).
+RAW_NAMES = {
+    "unit_id": ("orgs_unit", "n.name, n.short_name, n.code, n.path, n.kind"),
+    "point_type_id": ("orgs_pointtype", 'n.name, n.code, n."group", n.sort_order'),
+}
+
+
 def raw_group(round_id: int, column: str):
+    if column not in RAW_NAMES:
+        return raw(
+            f"SELECT i.{column}, {AGG} FROM inspections_inspection i "
+            f"WHERE i.round_id = %s AND i.status = 'submitted' GROUP BY i.{column}",
+            [round_id],
+        )
+    table, names = RAW_NAMES[column]
     return raw(
-        f"SELECT i.{column}, {AGG} FROM inspections_inspection i "
-        f"WHERE i.round_id = %s AND i.status = 'submitted' GROUP BY i.{column}",
+        f"SELECT i.{column}, {names}, {AGG} FROM inspections_inspection i "
+        f"JOIN {table} n ON n.id = i.{column} "
+        f"WHERE i.round_id = %s AND i.status = 'submitted' GROUP BY i.{column}, {names}",
         [round_id],
     )
 

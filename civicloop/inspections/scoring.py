@@ -210,23 +210,31 @@ def area_rollup(
     return list(targets.values())
 
 
+UNIT_FIELDS = ("name", "short_name", "code", "path", "kind")
+POINT_TYPE_FIELDS = ("name", "code", "group", "sort_order")
+
+
+def _grouped_with(round_, column: str, model, fields: tuple[str, ...]) -> list[Rollup]:
+    """One GROUP BY joined to the grouped model, so the names come in the same query;
+    the keys are unsaved-looking instances carrying just those fields (read-only)."""
+    names = {f"{column}__{f}": f for f in fields}
+    rows = submitted(round_).order_by().values(column, *names).annotate(**AGGREGATES)
+    result = []
+    for row in rows:
+        key = model(pk=row[column], **{f: row[joined] for joined, f in names.items()})
+        result.append(_rollup(key, row))
+    return result
+
+
 def unit_rollup(round_: Round | int) -> list[Rollup]:
     """Per responsible unit (the unit of the point when the inspection was submitted)."""
-    rows = _grouped(round_, "unit")
-    units = Unit.objects.in_bulk(list(rows))
-    return sorted(
-        (_rollup(units[pk], row) for pk, row in rows.items()),
-        key=lambda r: (r.key.path, r.key.pk),
-    )
+    rollups = _grouped_with(round_, "unit", Unit, UNIT_FIELDS)
+    return sorted(rollups, key=lambda r: (r.key.path, r.key.pk))
 
 
 def point_type_rollup(round_: Round | int) -> list[Rollup]:
-    rows = _grouped(round_, "point_type")
-    types = PointType.objects.in_bulk(list(rows))
-    return sorted(
-        (_rollup(types[pk], row) for pk, row in rows.items()),
-        key=lambda r: (r.key.sort_order, r.key.code),
-    )
+    rollups = _grouped_with(round_, "point_type", PointType, POINT_TYPE_FIELDS)
+    return sorted(rollups, key=lambda r: (r.key.sort_order, r.key.code))
 
 
 def _rollup(key, row: dict) -> Rollup:
