@@ -1,0 +1,45 @@
+"""The overdue sweep writes escalations in bulk: per batch one locking SELECT, one UPDATE
+and one INSERT of events, whatever the number of problems."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from civicloop.problems import services
+from civicloop.problems.models import Action, ProblemEvent
+from civicloop.problems.tests.conftest import new_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def t(stamp: str) -> datetime:
+    return datetime.fromisoformat(f"{stamp}+08:00")
+
+
+def test_escalation_is_one_insert_per_batch(ledger):
+    late = []
+    for _ in range(5):
+        problem = new_problem(ledger)
+        with services.using_clock(t("2025-03-01T09:00")):
+            services.problem_dispatch(
+                user=ledger.p.command,
+                problem=problem,
+                unit=ledger.unit_a,
+                due_at=t("2025-04-20T11:00"),
+            )
+        late.append(problem)
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.problem_sweep_overdue(at=t("2025-04-20T12:00"), batch_size=2)
+    assert (result.flagged, result.escalated) == (5, {3: 0, 2: 0, 1: 5})
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    inserts = [s for s in sqls if s.startswith('INSERT INTO "problems_problemevent"')]
+    level_updates = [s for s in sqls if 'SET "escalation_level"' in s]
+    assert len(inserts) == 3 and len(level_updates) == 3  # batches of 2, 2, 1
+    assert ProblemEvent.objects.filter(action=Action.ESCALATE).count() == 5
+    assert {p.pk for p in late} == set(
+        ProblemEvent.objects.filter(action=Action.ESCALATE).values_list("problem_id", flat=True)
+    )
