@@ -741,23 +741,28 @@ def problem_approve_return(*, user, problem: Problem, note: str = "") -> Problem
     return problem
 
 
-@transaction.atomic
-def problem_deny_return(*, user, problem: Problem, note: str) -> Problem:
-    target = _begin(user, problem, A.DENY_RETURN)
-    req = _pending_request(problem, RequestKind.RETURN)
+def _deny_request(user, problem: Problem, action: str, kind: str, note: str) -> Problem:
+    """Deny the pending request of `kind`: the status stays, the refusal is an event."""
+    target = _begin(user, problem, action)
+    req = _pending_request(problem, kind)
     note = _required(note, "请填写驳回理由")
     at = now()
     _decide(req, user=user, approved=False, at=at, note=note)
     _transition(
         problem,
         user=user,
-        action=A.DENY_RETURN,
+        action=action,
         target=target,
         at=at,
         note=note,
         data={"request": req.pk},
     )
     return problem
+
+
+@transaction.atomic
+def problem_deny_return(*, user, problem: Problem, note: str) -> Problem:
+    return _deny_request(user, problem, A.DENY_RETURN, RequestKind.RETURN, note)
 
 
 # --- Extensions (延期) ------------------------------------------------------------------
@@ -836,21 +841,7 @@ def problem_approve_extension(
 
 @transaction.atomic
 def problem_deny_extension(*, user, problem: Problem, note: str) -> Problem:
-    target = _begin(user, problem, A.DENY_EXTENSION)
-    req = _pending_request(problem, RequestKind.EXTENSION)
-    note = _required(note, "请填写驳回理由")
-    at = now()
-    _decide(req, user=user, approved=False, at=at, note=note)
-    _transition(
-        problem,
-        user=user,
-        action=A.DENY_EXTENSION,
-        target=target,
-        at=at,
-        note=note,
-        data={"request": req.pk},
-    )
-    return problem
+    return _deny_request(user, problem, A.DENY_EXTENSION, RequestKind.EXTENSION, note)
 
 
 # --- Park (挂账) ------------------------------------------------------------------------
