@@ -29,6 +29,9 @@ PG_ADMIN_URL = "postgresql://civicloop:civicloop@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "civicloop_bench"
 
 
+STEPS = ("transitions", "list", "kpi", "export", "sweep")
+
+
 def _args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--problems", type=int, default=1_000_000)
@@ -47,6 +50,13 @@ def _args(argv=None) -> argparse.Namespace:
     ap.add_argument("--export-rows", type=int, default=100_000)
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--export-child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=list(STEPS),
+        default=None,
+        help="run only these measurements (repeatable), e.g. --only list",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.problems = min(args.problems, 20_000) if "--problems" in sys.argv else 20_000
@@ -579,6 +589,8 @@ def main(argv=None) -> None:
         ("export", bench_export),
         ("sweep", bench_sweep),
     ):
+        if args.only and name not in args.only:
+            continue
         t = time.perf_counter()
         step(args, report)
         print(f"  [{name} done in {time.perf_counter() - t:.1f} s]", flush=True)

@@ -8,6 +8,8 @@ never disagree about what "overdue in unit X" means.
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.utils import translate_validation
 
 from civicloop.problems import deadlines, selectors
 from civicloop.problems.models import Problem, Severity, Source, Status
@@ -43,24 +45,67 @@ class ProblemFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def ledger_filters(self) -> selectors.LedgerFilters:
-        d = self.form.cleaned_data
-        return selectors.LedgerFilters(
-            status=list(d.get("status") or []) or None,
-            unit=d.get("unit"),
-            area=d.get("area"),
-            category=d.get("category"),
-            source=d.get("source") or None,
-            severity=d.get("severity") or None,
-            overdue=d.get("overdue"),
-            light=d.get("light") or None,
-            escalated=d.get("escalated"),
-            created_from=d.get("created_from"),
-            created_to=d.get("created_to"),
-            keyword=d.get("keyword") or "",
-            ordering=d.get("ordering") or "-created_at",
-        )
+        return ledger_filters_of(self.form.cleaned_data)
 
     def filter_queryset(self, queryset):
         # The scoped, annotated ledger for the requesting user (the incoming queryset is
         # the same selector without filters).
         return selectors.problem_list(user=self.request.user, filters=self.ledger_filters())
+
+
+def ledger_filters_of(d: dict) -> selectors.LedgerFilters:
+    """LedgerFilters from the FilterSet form's cleaned data."""
+    return selectors.LedgerFilters(
+        status=list(d.get("status") or []) or None,
+        unit=d.get("unit"),
+        area=d.get("area"),
+        category=d.get("category"),
+        source=d.get("source") or None,
+        severity=d.get("severity") or None,
+        overdue=d.get("overdue"),
+        light=d.get("light") or None,
+        escalated=d.get("escalated"),
+        created_from=d.get("created_from"),
+        created_to=d.get("created_to"),
+        keyword=d.get("keyword") or "",
+        ordering=d.get("ordering") or "-created_at",
+    )
+
+
+_form_fields: dict | None = None
+
+
+def _fields() -> dict:
+    """The FilterSet form's fields, built once: a FilterSet per request deep-copies its 13
+    filters and then its form's fields (~5 ms of a ledger request on the 1M bench)."""
+    global _form_fields
+    if _form_fields is None:
+        _form_fields = dict(ProblemFilter(data={}).form.fields)
+    return _form_fields
+
+
+def clean_query(data) -> dict | None:
+    """The query cleaned exactly as the FilterSet form cleans it (Form._clean_fields: each
+    field's widget reads the value, the field cleans it), or None when a value is invalid
+    (the caller then runs the FilterSet itself, for its usual 400 errors)."""
+    cleaned = {}
+    try:
+        for name, field in _fields().items():
+            cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
+    except ValidationError:
+        return None
+    return cleaned
+
+
+def ledger_filters_for(request) -> selectors.LedgerFilters:
+    """The ledger filters of an API request, validated as the FilterSet validates them
+    (same values, same errors) without building a FilterSet for valid queries."""
+    cleaned = clean_query(request.query_params)
+    if cleaned is not None:
+        return ledger_filters_of(cleaned)
+    filterset = ProblemFilter(
+        data=request.query_params, queryset=Problem.objects.none(), request=request
+    )
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.ledger_filters()
