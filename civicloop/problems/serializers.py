@@ -7,12 +7,14 @@ is one query; writes never go through `serializer.save()`: the API view calls th
 
 from __future__ import annotations
 
+from datetime import datetime
 from operator import attrgetter
 
 from django.urls import reverse
 from django.utils.encoding import force_str
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from civicloop.problems import deadlines
 from civicloop.problems.forms import ACTION_FIELDS, PERSON_ACTIONS
@@ -202,6 +204,8 @@ class ListRowPlan:
                 return to_repr(force_str(labels.get(value, value), strings_only=True))
 
             return name, display
+        if isinstance(field, serializers.DateTimeField):
+            return "__".join(attrs), _IsoDateTime(field)
         return "__".join(attrs), field.to_representation
 
     def values(self, queryset):
@@ -210,7 +214,11 @@ class ListRowPlan:
 
     def rows(self, rows) -> list[dict]:
         """One dict per values_list row, fields in the serializer's order."""
-        steps = self.steps
+        # Per call, not per row: what depends on the request (the current time zone).
+        steps = [
+            (name, index, convert.bind() if isinstance(convert, _IsoDateTime) else convert)
+            for name, index, convert in self.steps
+        ]
         out = []
         for row in rows:
             item = {}
@@ -222,6 +230,35 @@ class ListRowPlan:
                     item[name] = convert(value)
             out.append(item)
         return out
+
+
+class _IsoDateTime:
+    """DateTimeField.to_representation with the time zone looked up once per page instead
+    of once per value (enforce_timezone reads the current time zone from a thread-local:
+    ~200 lookups on a 50-row page). Anything but an aware datetime in ISO 8601 output goes
+    through the field itself."""
+
+    def __init__(self, field: serializers.DateTimeField) -> None:
+        self.field = field
+
+    def bind(self):
+        field = self.field
+        output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+        tz = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+        if tz is None or output_format is None or output_format.lower() != ISO_8601:
+            return field.to_representation
+        fallback = field.to_representation
+
+        def convert(value):
+            if not isinstance(value, datetime) or value.utcoffset() is None:
+                return fallback(value)
+            try:
+                text = value.astimezone(tz).isoformat()
+            except OverflowError:
+                return fallback(value)  # the field's own validation error
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return convert
 
 
 _list_row_plan: ListRowPlan | None = None

@@ -80,12 +80,13 @@ def test_api_list_json_equals_the_standard_serializer(api_user_client, varied, q
         assert {row["light"] for row in expected} >= {"", "green", "red"}
 
 
-def test_row_plan_equals_the_serializer_in_another_time_zone(varied):
+@pytest.mark.parametrize(("zone", "suffix"), [("Europe/Berlin", "+01:00"), ("UTC", "Z")])
+def test_row_plan_equals_the_serializer_in_another_time_zone(varied, zone, suffix):
     rows = selectors.problem_list(user=varied.p.command)
     plan = list_row_plan()
-    with timezone.override("Europe/Berlin"):
+    with timezone.override(zone):
         assert plan.rows(plan.values(rows)) == _standard(rows)
-        assert any(r["due_at"] and r["due_at"].endswith("+01:00") for r in _standard(rows))
+        assert any(r["due_at"] and r["due_at"].endswith(suffix) for r in _standard(rows))
 
 
 def test_list_is_four_queries_whatever_the_page(api_user_client, varied):
