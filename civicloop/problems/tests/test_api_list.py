@@ -152,3 +152,9 @@ def test_invalid_filters_are_the_same_400(api_user_client, ledger):
 @pytest.fixture
 def api_user_client():
     return _api
+
+
+def test_browsable_api_still_renders_the_list(api_user_client, varied):
+    r = api_user_client(varied.p.command).get(f"{V1}/problems/", {"format": "api"})
+    assert r.status_code == 200
+    assert b"count_capped" in r.content and b"responsible_unit_name" in r.content
