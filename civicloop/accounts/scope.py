@@ -69,7 +69,10 @@ def scope_of(user) -> Scope:
         unit_paths: dict[str, set[str]] = {}
         roles = set()
         unit_area_paths: set[str] = set()
-        for m in user.memberships.select_related("unit__area", "area"):
+        memberships = user.memberships.select_related("unit__area", "area").only(
+            "role", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
+        )  # paths only: area rows carry large GeoJSON boundaries
+        for m in memberships:
             roles.add(m.role)
             if m.role in AREA_ROLES and m.area_id:
                 area_paths.setdefault(m.role, set()).add(m.area.path)
