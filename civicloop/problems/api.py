@@ -22,7 +22,8 @@ from datetime import datetime, time, timedelta
 from django.urls import path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as drf_action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -38,7 +39,7 @@ from civicloop.api.schema import ERROR_404, error_response
 from civicloop.core.errors import ConcurrentUpdate, NotPermitted, ValidationFailed
 from civicloop.orgs import selectors as org_selectors
 from civicloop.orgs.models import Area, Point
-from civicloop.problems import kpis, permissions, selectors, services
+from civicloop.problems import files, kpis, permissions, selectors, services
 from civicloop.problems.filters import ProblemFilter, ledger_filters_for
 from civicloop.problems.forms import PERSON_ACTIONS, perform_action, quarter_bounds, service_kwargs
 from civicloop.problems.models import Action, Problem, Source
@@ -375,4 +376,28 @@ def register(router) -> None:
     router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 
 
-urlpatterns = [path("problem-kpis/", ProblemKpiView.as_view(), name="problem-kpis")]
+class EvidenceFileView(APIView):
+    """Download a photo/file (or its thumbnail) of a problem the caller may see."""
+
+    @extend_schema(
+        summary="Download an evidence file (variant=file|thumb)",
+        parameters=[
+            OpenApiParameter("variant", str, enum=["file", "thumb"], location="path"),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: ERROR_404,
+        },
+    )
+    def get(self, request: Request, pk: int, variant: str = "file"):
+        return files.scoped_evidence_response(request.user, pk, variant)
+
+
+urlpatterns = [
+    path("problem-kpis/", ProblemKpiView.as_view(), name="problem-kpis"),
+    path(
+        "evidence/<int:pk>/<str:variant>/",
+        EvidenceFileView.as_view(),
+        name="evidence-file",
+    ),
+]

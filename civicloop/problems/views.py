@@ -16,10 +16,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, Min, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +31,7 @@ from civicloop.core.errors import ConcurrentUpdate, DomainError, NotFound
 from civicloop.core.pagination import CappedCountPaginator
 from civicloop.orgs import selectors as org_selectors
 from civicloop.orgs.models import Area
-from civicloop.problems import deadlines, exports, kpis, permissions, selectors, services
+from civicloop.problems import deadlines, exports, files, kpis, permissions, selectors, services
 from civicloop.problems.forms import (
     ACTION_STYLE,
     SERVICE_FOR,
@@ -461,24 +460,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_file(request: HttpRequest, pk: int, variant: str = "file") -> HttpResponse:
     """Serve a photo/file only to people who may see its problem (names are random, but
     the check is what protects them)."""
-    evidence = get_object_or_404(Evidence, pk=pk)
-    selectors.problem_get(user=request.user, pk=evidence.problem_id)  # 404 out of scope
-    name = evidence.file.name
-    if variant == "thumb" and evidence.thumbnail:
-        name = evidence.thumbnail.name
-    try:
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("文件不存在") from exc
-    response = FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=not evidence.is_image,
-        filename=evidence.original_name or name.rsplit("/", 1)[-1],
-    )
-    response["Cache-Control"] = "private, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.scoped_evidence_response(request.user, pk, variant)
 
 
 # --- New problem -------------------------------------------------------------------------

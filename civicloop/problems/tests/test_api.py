@@ -342,6 +342,30 @@ def test_evidence_upload(api, ledger, bring, django_capture_on_commit_callbacks)
     assert r.status_code == 404
 
 
+def test_evidence_download_with_a_token(
+    api, ledger, bring, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    problem = bring(S.RECTIFYING)
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = api(ledger.p.handler_a).post(
+            f"{V1}/problems/{problem.pk}/evidence/",
+            {"kind": "after", "file": photo()},
+            format="multipart",
+        )
+    ev = Evidence.objects.get(pk=uploaded.json()["id"])
+    for variant, stored in (("file", ev.file), ("thumb", ev.thumbnail)):
+        r = api(ledger.p.command).get(f"{V1}/evidence/{ev.pk}/{variant}/")
+        assert r.status_code == 200 and r["Content-Type"] == "image/jpeg"
+        with stored.open("rb") as handle:
+            assert b"".join(r.streaming_content) == handle.read()
+    # Another unit's handler and an outsider see nothing, not even that it exists.
+    for user in (ledger.p.handler_b, ledger.p.outsider):
+        r = api(user).get(f"{V1}/evidence/{ev.pk}/file/")
+        assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    assert APIClient().get(f"{V1}/evidence/{ev.pk}/file/").status_code == 401
+
+
 def _fake_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
