@@ -21,6 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import F
+from django.db.models.functions import Substr
 
 from civicloop.scoring import periods
 from civicloop.scoring.models import (
@@ -177,27 +178,53 @@ def overdue_details(period: Period, names: dict[int, str]) -> list[dict]:
     from civicloop.problems.models import Problem
 
     pairs = {p: o for p, o in period.overdue_problems}
-    problems = (
+    # Plain rows, not model instances: at city scale this list holds tens of thousands of
+    # problems, and a bulletin prints only these fields.
+    rows = (
         Problem.objects.filter(pk__in=list(pairs))
-        .select_related("responsible_unit", "area", "category")
         .order_by("responsible_unit__path", "due_at", "id")
+        .values_list(
+            "id",
+            "number",
+            "title",
+            Substr("description", 1, 40),
+            "category__name",
+            "responsible_unit_id",
+            "responsible_unit__name",
+            "area__name",
+            "address",
+            "due_at",
+            "escalation_level",
+        )
     )
     return [
         {
-            "id": p.pk,
-            "number": p.number,
-            "title": p.title or p.description[:40],
-            "category": p.category.name,
-            "unit_id": p.responsible_unit_id,
-            "unit": p.responsible_unit.name if p.responsible_unit else "",
-            "area": p.area.name,
-            "address": p.address,
-            "due_at": p.due_at.isoformat() if p.due_at else None,
-            "escalation_level": p.escalation_level,
-            "obj_id": pairs[p.pk],
-            "object": names.get(pairs[p.pk], ""),
+            "id": pk,
+            "number": number,
+            "title": title or description,
+            "category": category,
+            "unit_id": unit_id,
+            "unit": unit or "",
+            "area": area,
+            "address": address,
+            "due_at": due_at.isoformat() if due_at else None,
+            "escalation_level": level,
+            "obj_id": pairs[pk],
+            "object": names.get(pairs[pk], ""),
         }
-        for p in problems
+        for (
+            pk,
+            number,
+            title,
+            description,
+            category,
+            unit_id,
+            unit,
+            area,
+            address,
+            due_at,
+            level,
+        ) in rows
     ]
 
 
