@@ -70,7 +70,7 @@ def scope_of(user) -> Scope:
         roles = set()
         unit_area_paths: set[str] = set()
         memberships = user.memberships.select_related("unit__area", "area").only(
-            "role", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
+            "role", "user_id", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
         )  # paths only: area rows carry large GeoJSON boundaries
         for m in memberships:
             roles.add(m.role)

@@ -61,3 +61,14 @@ def test_a_role_is_held_once_per_target(world, target):
     Membership.objects.create(user=user, **kwargs)
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(user=user, **kwargs)
+
+
+@pytest.mark.django_db
+def test_scope_is_one_query(world, django_assert_num_queries):
+    from civicloop.accounts.scope import forget, scope_of
+
+    user = world.p.handler_a
+    forget(user)
+    with django_assert_num_queries(1):
+        scope = scope_of(user)
+    assert scope.unit_paths and scope.unit_area_paths
