@@ -7,10 +7,43 @@ relaxed for these tests only.
 
 import os
 import shutil
+import threading
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server, running the application for one request at a time.
+
+    With the in-memory SQLite test database every server thread shares the test's single
+    connection; a page firing parallel requests (htmx auto-save) would then read and write
+    one table on one connection at once ("database table is locked"). Connections stay
+    threaded (browsers keep several open); only the application call is serialised.
+    """
+
+    _app_lock = threading.Lock()
+
+    def set_app(self, application):
+        lock = self._app_lock
+
+        def serialised(environ, start_response):
+            with lock:
+                result = application(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            return [body]
+
+        super().set_app(serialised)
+
+
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
