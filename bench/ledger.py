@@ -117,7 +117,7 @@ def setup_django(args) -> None:
 
 def seed(args, report) -> dict:
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
     from civicloop.demo import problems_step
     from civicloop.demo.builder import build_city
@@ -155,8 +155,6 @@ def seed(args, report) -> dict:
     seed_s = time.perf_counter() - started
     # What autovacuum / a DBA would do after a bulk load: fresh planner statistics.
     t1 = time.perf_counter()
-    with transaction.atomic():
-        pass
     with connection.cursor() as cur:
         # VACUUM too on PostgreSQL: without it the visibility map is empty after the load,
         # so no index-only scan (the ledger's capped count) is possible until autovacuum

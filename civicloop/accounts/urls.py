@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from civicloop.accounts import views
@@ -6,5 +7,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.CivicLoginView.as_view(), name="login"),
-    path("logout/", views.CivicLogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

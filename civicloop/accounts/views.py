@@ -7,7 +7,3 @@ class CivicLoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-
-class CivicLogoutView(auth_views.LogoutView):
-    pass
