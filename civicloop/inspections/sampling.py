@@ -156,15 +156,11 @@ def previous_round(round_: Round) -> Round | None:
 
 def revisit_point_ids(round_: Round) -> set[int]:
     """Points in scope with a problem closed since the previous round of the same kind."""
-    from civicloop.problems.models import Problem, Status
+    from civicloop.problems.selectors import point_ids_with_closed_problems
 
-    qs = Problem.objects.filter(status=Status.CLOSED, point__isnull=False, point__is_active=True)
-    qs = qs.filter(scope_q(round_, prefix="point__"))
     prev = previous_round(round_)
-    if prev is not None:
-        since = timezone.make_aware(datetime.combine(prev.start_date, time.min))
-        qs = qs.filter(closed_at__gte=since)
-    return set(qs.values_list("point_id", flat=True).distinct())
+    since = timezone.make_aware(datetime.combine(prev.start_date, time.min)) if prev else None
+    return point_ids_with_closed_problems(points=scope_points(round_), since=since)
 
 
 def draw(round_: Round) -> list[Draw]:

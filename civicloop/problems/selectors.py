@@ -277,3 +277,12 @@ def routing_rule_get(*, user, pk) -> RoutingRule:
         return routing_rule_list(user=user).get(pk=pk)
     except (RoutingRule.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("派遣规则不存在或无权访问") from exc
+
+
+def point_ids_with_closed_problems(*, points: QuerySet, since: datetime | None) -> set[int]:
+    """System read (no user scope; for sampling 回头看 points): the points among `points`
+    with a problem closed at or after `since` (ever, when None)."""
+    qs = Problem.objects.filter(status=Status.CLOSED, point__in=points)
+    if since is not None:
+        qs = qs.filter(closed_at__gte=since)
+    return set(qs.order_by().values_list("point_id", flat=True).distinct())
