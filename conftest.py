@@ -166,3 +166,14 @@ def world(db):
         cat_litter=litter,
         p=personas,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rolled-back rows bump no generation (civicloop.core.generations): never carry
+    cached reads from one test over to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -172,6 +172,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "civicloop.api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -238,6 +242,23 @@ CIVICLOOP = {
     # Map tiles: empty by default because government intranets have no internet access.
     "MAP_TILE_URL": os.environ.get("CIVICLOOP_MAP_TILE_URL", ""),
     "MAP_TILE_ATTRIBUTION": os.environ.get("CIVICLOOP_MAP_TILE_ATTRIBUTION", ""),
+    # How long a ledger list's capped count may be reused while no ledger write has
+    # committed (civicloop.problems.listing); 0 counts on every request.
+    "LEDGER_COUNT_CACHE_SECONDS": float(
+        os.environ.get("CIVICLOOP_LEDGER_COUNT_CACHE_SECONDS", "60")
+    ),
+}
+
+# --- Cache ----------------------------------------------------------------------------
+# Local memory by default (one process: runserver, tests). With several app processes set
+# CACHE_URL=redis://host:6379/1 so that cached reads are invalidated in all of them.
+_cache_url = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 LOGGING = {
