@@ -1,7 +1,7 @@
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from civicloop.core.pagination import DEFAULT_COUNT_CAP, CappedCountPaginator, RowsHook
+from civicloop.core.pagination import DEFAULT_COUNT_CAP, CappedCountPaginator
 
 
 class StandardPagination(PageNumberPagination):
@@ -15,16 +15,10 @@ class CappedCountPagination(StandardPagination):
     `count_capped: true` says `count` is a lower bound; `next` stays correct either way."""
 
     count_cap = DEFAULT_COUNT_CAP
-    rows: RowsHook | None = None
 
     def django_paginator_class(self, queryset, page_size):  # noqa: D102 - DRF hook
-        return CappedCountPaginator(queryset, page_size, cap=self.count_cap, rows=self.rows)
-
-    def paginate_queryset(self, queryset, request, view=None, rows: RowsHook | None = None):
-        """DRF's, plus `rows`: what the page's rows are read as (e.g. values_list tuples),
-        applied to the page's own query only (civicloop.core.pagination.page_slice)."""
-        self.rows = rows
-        return super().paginate_queryset(queryset, request, view=view)
+        # `queryset` may also be a PageSource (civicloop.core.pagination).
+        return CappedCountPaginator(queryset, page_size, cap=self.count_cap)
 
     def get_paginated_response(self, data) -> Response:
         paginator = self.page.paginator
