@@ -82,11 +82,18 @@ def traffic_light(now: datetime) -> Case:
 
 def light_of(problem, now: datetime) -> str:
     """The same rule in Python, for one already-loaded problem."""
-    if problem.status not in UNIT_OPEN_STATUSES or problem.due_at is None:
+    return light_from(problem.status, problem.due_at, problem.warn_at, now)
+
+
+def light_from(
+    status: str, due_at: datetime | None, warn_at: datetime | None, now: datetime
+) -> str:
+    """traffic_light's rule on plain values (a list row read without the annotation)."""
+    if status not in UNIT_OPEN_STATUSES or due_at is None:
         return ""
-    if problem.due_at < now:
+    if due_at < now:
         return RED
-    if problem.warn_at is not None and problem.warn_at <= now:
+    if warn_at is not None and warn_at <= now:
         return YELLOW
     return GREEN
 

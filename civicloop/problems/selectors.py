@@ -7,7 +7,7 @@ only that). Outside scope → 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -52,16 +52,22 @@ def scope_q(user, prefix: str = "") -> Q | None:
     return q
 
 
-def problem_queryset(*, user) -> QuerySet[Problem]:
-    base = Problem.objects.select_related(
-        "category", "category__parent", "responsible_unit", "area", "point"
-    )
+def _scoped(base: QuerySet[Problem], user) -> QuerySet[Problem]:
     q = scope_q(user)
     if q is None:
         return base
     if q == NOTHING:
         return base.none()
     return base.filter(q)
+
+
+def problem_queryset(*, user) -> QuerySet[Problem]:
+    return _scoped(
+        Problem.objects.select_related(
+            "category", "category__parent", "responsible_unit", "area", "point"
+        ),
+        user,
+    )
 
 
 @dataclass
@@ -89,85 +95,111 @@ def _local_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min), timezone.get_default_timezone())
 
 
+def ledger_queryset(
+    *, user, filters: LedgerFilters | None = None, now: datetime | None = None, **kwargs
+) -> QuerySet[Problem]:
+    """The ledger's rows as bare problems: scoped, filtered, ordered; no display joins and
+    no annotations, so counting it or walking its ids joins only what the filters need.
+    Accepts a LedgerFilters or its fields as keyword arguments."""
+    f = filters or LedgerFilters(**kwargs)
+    now = now or timezone.now()
+    conditions = _filter_conditions(f, now)
+    qs = _scoped(Problem.objects.all(), user)
+    if conditions is None:
+        qs = qs.none()
+    elif conditions:
+        qs = qs.filter(*conditions)  # one filter(): each call clones the query
+    return qs.order_by(*ORDERINGS.get(f.ordering, ORDERINGS["-created_at"]))
+
+
 def problem_list(
     *, user, filters: LedgerFilters | None = None, now: datetime | None = None, **kwargs
 ) -> QuerySet[Problem]:
-    """The ledger: scoped, filtered, annotated with `light`, ordered. Accepts a
-    LedgerFilters or its fields as keyword arguments."""
-    f = filters or LedgerFilters(**kwargs)
+    """The ledger for display: ledger_queryset with its related rows joined and annotated
+    with `light`. Accepts a LedgerFilters or its fields as keyword arguments."""
     now = now or timezone.now()
-    qs = problem_queryset(user=user)
+    return (
+        ledger_queryset(user=user, filters=filters, now=now, **kwargs)
+        .select_related("category", "category__parent", "responsible_unit", "area", "point")
+        .annotate(light=deadlines.traffic_light(now))
+    )
+
+
+def resolve_ledger_filters(f: LedgerFilters) -> LedgerFilters | None:
+    """`f` with its unit and area as instances (one query each, when given by id), or
+    None when either does not exist (the ledger is then empty)."""
+    from civicloop.orgs.models import Area, Unit
+
+    unit, area = f.unit, f.area
+    if unit and not isinstance(unit, Unit):
+        unit = Unit.objects.filter(pk=unit).only("path").first()
+        if unit is None:
+            return None
+    if area and not isinstance(area, Area):
+        area = Area.objects.filter(pk=area).only("path").first()
+        if area is None:
+            return None
+    return replace(f, unit=unit or None, area=area or None)
+
+
+def ledger_filters_read_the_clock(f: LedgerFilters) -> bool:
+    """True when the filters' SQL holds the current time (see _filter_conditions)."""
+    return f.overdue is not None or bool(f.light)
+
+
+def _filter_conditions(f: LedgerFilters, now: datetime) -> list[Q] | None:
+    """The filters as Q objects (None when a filter names a unit/area that does not exist,
+    which matches nothing)."""
+    conditions: list[Q] = []
     if f.status:
-        qs = qs.filter(status__in=[f.status] if isinstance(f.status, str) else list(f.status))
+        conditions.append(Q(status__in=[f.status] if isinstance(f.status, str) else f.status))
     if f.unit:
         from civicloop.orgs.models import Unit
 
         unit = f.unit if isinstance(f.unit, Unit) else Unit.objects.filter(pk=f.unit).first()
-        qs = qs.filter(responsible_unit__path__startswith=unit.path) if unit else qs.none()
+        if unit is None:
+            return None
+        conditions.append(Q(responsible_unit__path__startswith=unit.path))
     if f.area:
         from civicloop.orgs.models import Area
 
         area = f.area if isinstance(f.area, Area) else Area.objects.filter(pk=f.area).first()
-        qs = qs.filter(area__path__startswith=area.path) if area else qs.none()
+        if area is None:
+            return None
+        conditions.append(Q(area__path__startswith=area.path))
     if f.category:
         cat = _pk(f.category)
-        qs = qs.filter(Q(category_id=cat) | Q(category__parent_id=cat))
+        conditions.append(Q(category_id=cat) | Q(category__parent_id=cat))
     if f.source:
-        qs = qs.filter(source=f.source)
+        conditions.append(Q(source=f.source))
     if f.severity:
-        qs = qs.filter(severity=f.severity)
+        conditions.append(Q(severity=f.severity))
     if f.overdue is not None:
-        qs = (
-            qs.filter(deadlines.overdue_q(now))
-            if f.overdue
-            else qs.exclude(deadlines.overdue_q(now))
-        )
+        overdue = deadlines.overdue_q(now)
+        conditions.append(overdue if f.overdue else ~overdue)
     if f.light == deadlines.RED:
-        qs = qs.filter(deadlines.overdue_q(now))
+        conditions.append(deadlines.overdue_q(now))
     elif f.light == deadlines.YELLOW:
-        qs = qs.filter(deadlines.due_soon_q(now))
+        conditions.append(deadlines.due_soon_q(now))
     elif f.light == deadlines.GREEN:
-        qs = qs.filter(status__in=deadlines.UNIT_OPEN_STATUSES, warn_at__gt=now)
+        conditions.append(Q(status__in=deadlines.UNIT_OPEN_STATUSES, warn_at__gt=now))
     if f.escalated is not None:
-        qs = qs.filter(escalation_level__gt=0) if f.escalated else qs.filter(escalation_level=0)
+        conditions.append(Q(escalation_level__gt=0) if f.escalated else Q(escalation_level=0))
     if f.created_from:
-        qs = qs.filter(created_at__gte=_local_start(f.created_from))
+        conditions.append(Q(created_at__gte=_local_start(f.created_from)))
     if f.created_to:
-        qs = qs.filter(created_at__lt=_local_start(f.created_to + timedelta(days=1)))
+        conditions.append(Q(created_at__lt=_local_start(f.created_to + timedelta(days=1))))
     keyword = (f.keyword or "").strip()
     if keyword:
         # number is an exact indexed match; text search is a scan of the already
         # narrowed rows (full-text search is a later concern).
-        qs = qs.filter(
+        conditions.append(
             Q(number=keyword.upper())
             | Q(title__icontains=keyword)
             | Q(description__icontains=keyword)
             | Q(address__icontains=keyword)
         )
-    qs = qs.annotate(light=deadlines.traffic_light(now))
-    return qs.order_by(*ORDERINGS.get(f.ordering, ORDERINGS["-created_at"]))
-
-
-# What a ledger list row shows (API list serializer): the problem's own columns and the
-# names of four relations. Loading whole related rows (areas and points carry geometry,
-# paths, …) and the category's parent made a 50-row page build ~300 model instances.
-LIST_ROW_FIELDS = (
-    "number", "source", "category", "category__name", "title", "description",
-    "point", "point__name", "lng", "lat", "area", "area__name", "address", "severity",
-    "status", "responsible_unit", "responsible_unit__name", "dispatched_at", "due_at",
-    "signed_at", "submitted_at", "closed_at", "escalation_level", "is_overdue",
-    "rework_count", "return_count", "recurrence_count", "extension_count", "version",
-    "created_at",
-)  # fmt: skip
-
-
-def list_rows(qs: QuerySet[Problem]) -> QuerySet[Problem]:
-    """The ledger queryset narrowed to what a list row shows (same rows, same order)."""
-    return (
-        qs.select_related(None)
-        .select_related("category", "area", "point", "responsible_unit")
-        .only(*LIST_ROW_FIELDS)
-    )
+    return conditions
 
 
 def problem_get(*, user, pk=None, number: str | None = None) -> Problem:
