@@ -27,7 +27,7 @@ from civicloop.demo.builder import DemoCity, register_reset, register_step
 from civicloop.demo.data import CITY_CODE, CITY_NAME
 from civicloop.orgs.models import Area, AreaLevel, Point, Unit
 from civicloop.problems import evidence as ev
-from civicloop.problems import routing, services
+from civicloop.problems import listing, routing, services
 from civicloop.problems.history import (
     ActorPool,
     HistoryStats,
@@ -277,6 +277,7 @@ def drop_problems() -> None:
     if root is None:
         return
     problems = Problem.objects.filter(area__path__startswith=root.path)
+    listing.ledger_changed()
     files = list(Evidence.objects.filter(problem__in=problems).values_list("file", "thumbnail"))
     Evidence.objects.filter(problem__in=problems).delete()
     ProblemRequest.objects.filter(problem__in=problems).delete()

@@ -39,7 +39,7 @@ from civicloop.api.schema import ERROR_404, error_response
 from civicloop.core.errors import ConcurrentUpdate, NotPermitted, ValidationFailed
 from civicloop.orgs import selectors as org_selectors
 from civicloop.orgs.models import Area, Point
-from civicloop.problems import files, kpis, permissions, selectors, services
+from civicloop.problems import files, kpis, listing, permissions, selectors, services
 from civicloop.problems.filters import ProblemFilter, ledger_filters_for
 from civicloop.problems.forms import PERSON_ACTIONS, perform_action, quarter_bounds, service_kwargs
 from civicloop.problems.models import Action, Problem, Source
@@ -161,14 +161,18 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # ListModelMixin.list, lean (a comment, not a docstring: the schema would show it):
-        # the query validated by the FilterSet's cached form fields, the ledger queryset
-        # built once (not in get_queryset and again in the filter backend), the page's rows
-        # read as values_list tuples and turned into the list serializer's JSON without
-        # model instances (serializers.ListRowPlan). Same JSON, filters, errors, schema.
+        # the query validated by the FilterSet's cached form fields, the ledger filtered
+        # once, each page read by one precompiled statement with a cached capped count
+        # (civicloop.problems.listing), its rows turned into the list serializer's JSON
+        # without model instances (serializers.ListRowPlan). Same JSON, filters, errors,
+        # schema as the standard path.
         plan = list_row_plan()
-        qs = selectors.problem_list(user=request.user, filters=ledger_filters_for(request))
-        page = self.paginator.paginate_queryset(qs, request, view=self, rows=plan.values)
-        return self.get_paginated_response(plan.rows(page))
+        now = timezone.now()
+        source = listing.ledger_page_source(
+            user=request.user, filters=ledger_filters_for(request), now=now, columns=plan.columns
+        )
+        page = self.paginator.paginate_queryset(source, request, view=self)
+        return self.get_paginated_response(plan.rows(page, now=now))
 
     def get_serializer_class(self):
         return ProblemDetailSerializer if self.action == "retrieve" else ProblemListSerializer

@@ -44,7 +44,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from civicloop.core.workcalendar import WORKING_DAYS, add_working_time
-from civicloop.problems import deadlines, workflow
+from civicloop.problems import deadlines, listing, workflow
 from civicloop.problems.models import (
     UNIT_OPEN_STATUSES,
     Action,
@@ -933,6 +933,7 @@ def generate_history(
             next_number[year] += 1
             replays.append(replay(plan, world, number))
         writer(replays, stats)
+        listing.ledger_changed()
         if progress is not None:
             progress(stats)
     return stats

@@ -8,9 +8,10 @@ is one query; writes never go through `serializer.save()`: the API view calls th
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_str
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
@@ -169,25 +170,60 @@ class ListRowPlan:
 
     A 50-row ledger page built ~250 model instances (problem, category, area, point, unit)
     only to read ~35 attributes back. The plan maps each serializer field to one column of
-    a values_list row and keeps the field's own `to_representation` (datetimes in the
-    current time zone, decimals as strings, …), so the JSON is the same (test_serializers
-    checks it against DRF's own path). Built once per process from the serializer's fields.
+    a values_list row and keeps the field's own `to_representation` where it changes the
+    value (datetimes in the current time zone, decimals as strings, labels); where it
+    returns the database's value unchanged (a str for a char or choice field, an int, a
+    bool) the value is used as it is. So the JSON is the same (test_serializers and
+    test_api_list check it against DRF's own path). Built once per process.
+
+    `computed` fields are not columns but functions of other columns and the time of the
+    request: {name: (input columns, factory(now) -> function(*inputs))}. The ledger's
+    `light` is one, so the page query has no time-dependent parameter and is compiled once
+    (civicloop.problems.listing).
     """
 
-    def __init__(self, serializer: serializers.Serializer) -> None:
+    # Field types whose to_representation gives the database's value back unchanged
+    # (str(a str), int(an int), a choice's own value, a bool, float(a float)).
+    _UNCHANGED = (
+        serializers.BooleanField,
+        serializers.ChoiceField,
+        serializers.CharField,
+        serializers.IntegerField,
+        serializers.FloatField,
+    )
+
+    def __init__(self, serializer: serializers.Serializer, computed: dict | None = None) -> None:
         self.serializer = serializer  # keeps the bound fields alive
+        computed = computed or {}
         columns: list[str] = []
-        steps: list[tuple] = []
-        for field in serializer._readable_fields:
-            column, convert = self._column(field)
+
+        def column_index(column: str) -> int:
             if column not in columns:
                 columns.append(column)
-            steps.append((field.field_name, columns.index(column), convert))
-        self.columns: tuple[str, ...] = tuple(columns)
-        self.steps = steps
+            return columns.index(column)
 
-    @staticmethod
-    def _column(field) -> tuple[str, object]:
+        names, picks, converts, derived = [], [], [], []
+        for position, field in enumerate(serializer._readable_fields):
+            names.append(field.field_name)
+            if field.field_name in computed:
+                inputs, factory = computed[field.field_name]
+                indexes = tuple(column_index(c) for c in inputs)
+                picks.append(indexes[0])  # overwritten by the computed value
+                derived.append((position, factory, indexes))
+                continue
+            column, convert = self._column(field)
+            picks.append(column_index(column))
+            if convert is not None:
+                converts.append((position, convert))
+        self.columns: tuple[str, ...] = tuple(columns)
+        self.names = tuple(names)
+        self.pick = itemgetter(*picks)
+        self.converts = converts
+        self.derived = derived
+
+    @classmethod
+    def _column(cls, field) -> tuple[str, object]:
+        """(column, conversion); None when the value is used as the database gives it."""
         if isinstance(field, (serializers.SerializerMethodField, serializers.BaseSerializer)):
             raise TypeError(f"{field.field_name}: no column for a method or nested field")
         attrs = list(field.source_attrs)
@@ -204,31 +240,38 @@ class ListRowPlan:
                 return to_repr(force_str(labels.get(value, value), strings_only=True))
 
             return name, display
+        column = "__".join(attrs)
         if isinstance(field, serializers.DateTimeField):
-            return "__".join(attrs), _IsoDateTime(field)
-        return "__".join(attrs), field.to_representation
+            return column, _IsoDateTime(field)
+        if isinstance(field, cls._UNCHANGED):
+            return column, None
+        return column, field.to_representation
 
     def values(self, queryset):
         """The queryset as the plan's values_list tuples (no model instances)."""
         return queryset.values_list(*self.columns)
 
-    def rows(self, rows) -> list[dict]:
-        """One dict per values_list row, fields in the serializer's order."""
-        # Per call, not per row: what depends on the request (the current time zone).
-        steps = [
-            (name, index, convert.bind() if isinstance(convert, _IsoDateTime) else convert)
-            for name, index, convert in self.steps
+    def rows(self, rows, *, now: datetime | None = None) -> list[dict]:
+        """One dict per values_list row, fields in the serializer's order; `now` is the
+        time the computed fields are evaluated at (default: now)."""
+        now = now or timezone.now()
+        # Per call, not per row: what depends on the request (time zone, time).
+        converts = [
+            (position, convert.bind() if hasattr(convert, "bind") else convert)
+            for position, convert in self.converts
         ]
+        derived = [(position, factory(now), idx) for position, factory, idx in self.derived]
+        names, pick = self.names, self.pick
         out = []
         for row in rows:
-            item = {}
-            for name, index, convert in steps:
-                value = row[index]
-                if value is None or convert is None:
-                    item[name] = value
-                else:
-                    item[name] = convert(value)
-            out.append(item)
+            values = list(pick(row))
+            for position, function, indexes in derived:
+                values[position] = function(*[row[i] for i in indexes])
+            for position, convert in converts:
+                value = values[position]
+                if value is not None:
+                    values[position] = convert(value)
+            out.append(dict(zip(names, values, strict=True)))
         return out
 
 
@@ -264,11 +307,18 @@ class _IsoDateTime:
 _list_row_plan: ListRowPlan | None = None
 
 
+def _light_at(now: datetime):
+    return lambda status, due_at, warn_at: deadlines.light_from(status, due_at, warn_at, now)
+
+
 def list_row_plan() -> ListRowPlan:
     """The process-wide plan of ProblemListSerializer (fields do not change at run time)."""
     global _list_row_plan
     if _list_row_plan is None:
-        _list_row_plan = ListRowPlan(ProblemListSerializer())
+        _list_row_plan = ListRowPlan(
+            ProblemListSerializer(),
+            computed={"light": (("status", "due_at", "warn_at"), _light_at)},
+        )
     return _list_row_plan
 
 

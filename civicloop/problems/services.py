@@ -37,7 +37,7 @@ from civicloop.core.errors import (
     ValidationFailed,
 )
 from civicloop.orgs.models import Area, Point, Unit
-from civicloop.problems import deadlines, permissions, workflow
+from civicloop.problems import deadlines, listing, permissions, workflow
 from civicloop.problems import evidence as ev
 from civicloop.problems.models import (
     UNIT_OPEN_STATUSES,
@@ -126,6 +126,7 @@ def _event(
 
 
 def _notify_on_commit(problem_id: int, event_id: int, action: str) -> None:
+    listing.ledger_changed()
     transaction.on_commit(
         lambda: problem_changed.send(
             sender=Problem, problem_id=problem_id, event_id=event_id, action=action
@@ -1126,6 +1127,8 @@ def problem_sweep_overdue(*, at: datetime | None = None, batch_size: int = 2000)
             if rows:
                 count += _escalate_batch(rows, level, at)
         escalated[level] = count
+    if flagged or cleared or any(escalated.values()):
+        listing.ledger_changed()
     return SweepResult(flagged=flagged, cleared=cleared, escalated=escalated)
 
 

@@ -27,14 +27,3 @@ def test_fast_list_representation_equals_drf(ledger, bring):
     nulls = [r for r in fast if r["responsible_unit"] is None]
     assert nulls and all(r["responsible_unit_name"] is None for r in nulls)
     assert any(r["due_at"] and r["light"] for r in fast)
-
-
-def test_lean_list_rows_give_the_same_json_without_extra_queries(
-    ledger, bring, django_assert_num_queries
-):
-    bring(Status.RECTIFYING)
-    new_problem(ledger, report=True)
-    full = ProblemListSerializer(selectors.problem_list(user=ledger.p.command), many=True).data
-    with django_assert_num_queries(1):  # deferred columns would each cost a query per row
-        lean = selectors.list_rows(selectors.problem_list(user=ledger.p.command))
-        assert ProblemListSerializer(lean, many=True).data == full
