@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from civicloop.accounts.models import AREA_ROLES, UNIT_ROLES, Role
+from civicloop.accounts.models import AREA_ROLES, UNIT_ROLES, Membership, Role
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,18 @@ def scope_of(user) -> Scope:
         unit_paths: dict[str, set[str]] = {}
         roles = set()
         unit_area_paths: set[str] = set()
-        memberships = user.memberships.select_related("unit__area", "area").only(
-            "role", "user_id", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
-        )  # paths only: area rows carry large GeoJSON boundaries
-        for m in memberships:
-            roles.add(m.role)
-            if m.role in AREA_ROLES and m.area_id:
-                area_paths.setdefault(m.role, set()).add(m.area.path)
-            elif m.role in UNIT_ROLES and m.unit_id:
-                unit_paths.setdefault(m.role, set()).add(m.unit.path)
-                unit_area_paths.add(m.unit.area.path)
+        # Plain rows, paths only (area rows carry large GeoJSON boundaries): this runs on
+        # every request that reads anything scoped.
+        memberships = Membership.objects.filter(user_id=user.pk).values_list(
+            "role", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
+        )
+        for role, unit_id, area_id, unit_path, unit_area_path, area_path in memberships:
+            roles.add(role)
+            if role in AREA_ROLES and area_id:
+                area_paths.setdefault(role, set()).add(area_path)
+            elif role in UNIT_ROLES and unit_id:
+                unit_paths.setdefault(role, set()).add(unit_path)
+                unit_area_paths.add(unit_area_path)
         scope = Scope(
             roles=frozenset(roles),
             area_paths={r: _minimal(p) for r, p in area_paths.items()},
