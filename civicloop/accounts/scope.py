@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from civicloop.accounts.models import AREA_ROLES, UNIT_ROLES, Membership, Role
+from civicloop.core.prepared import PreparedValues
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,16 @@ def _paths_q(paths_by_role, prefix, roles, *, everything: bool) -> Q:
     return q
 
 
+# A user's memberships as plain rows, paths only (area rows carry large GeoJSON
+# boundaries), compiled once: this runs on every request that reads anything scoped.
+_memberships = PreparedValues(
+    lambda user_id: Membership.objects.filter(user_id=user_id).values_list(
+        "role", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
+    ),
+    arity=1,
+)
+
+
 def scope_of(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()
@@ -69,12 +80,7 @@ def scope_of(user) -> Scope:
         unit_paths: dict[str, set[str]] = {}
         roles = set()
         unit_area_paths: set[str] = set()
-        # Plain rows, paths only (area rows carry large GeoJSON boundaries): this runs on
-        # every request that reads anything scoped.
-        memberships = Membership.objects.filter(user_id=user.pk).values_list(
-            "role", "unit_id", "area_id", "unit__path", "unit__area__path", "area__path"
-        )
-        for role, unit_id, area_id, unit_path, unit_area_path, area_path in memberships:
+        for role, unit_id, area_id, unit_path, unit_area_path, area_path in _memberships(user.pk):
             roles.add(role)
             if role in AREA_ROLES and area_id:
                 area_paths.setdefault(role, set()).add(area_path)
