@@ -103,6 +103,12 @@ TEMPLATES = [
 DEFAULT_SQLITE_PATH = BASE_DIR / "var" / "civicloop.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "CIVICLOOP_PG_PREPARED", True
+):
+    # Lets psycopg prepare the statements civicloop.core.prepared asks it to (the few run
+    # on most requests); Django's own cursors bind client-side and never prepare.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

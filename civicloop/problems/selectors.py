@@ -45,8 +45,8 @@ def scope_q(user, prefix: str = "") -> Q | None:
     scope = scope_of(user)
     if scope.is_superuser:
         return None
-    q = scope.area_q(prefix=f"{prefix}area__", roles=AREA_ROLES)
-    q |= scope.unit_q(prefix=f"{prefix}responsible_unit__", roles=UNIT_ROLES)
+    q = scope.area_ids_q(f"{prefix}area", roles=AREA_ROLES)
+    q |= scope.unit_ids_q(f"{prefix}responsible_unit", roles=UNIT_ROLES)
     if user is not None and user.is_authenticated:
         q |= Q(**{f"{prefix}reporter": user})
     return q

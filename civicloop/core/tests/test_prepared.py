@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Q
 
 from civicloop.accounts.models import Membership, Role
-from civicloop.core.prepared import PreparedValues
+from civicloop.core.prepared import PreparedValues, execute_hot
 from civicloop.orgs.models import Area
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +56,33 @@ def test_a_constant_parameter_is_refused():
     )
     with pytest.raises(ValueError, match="not an argument"):
         prepared(1)
+
+
+def _prepared_statements() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_on_postgresql_the_statement_is_prepared_once_per_connection(world):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    sql = "SELECT id, date_joined FROM accounts_user WHERE id = %s AND is_active = %s"
+    before = _prepared_statements()
+    first = execute_hot(sql, [world.p.command.pk, True])
+    new = _prepared_statements() - before
+    assert len(new) == 1 and "accounts_user" in next(iter(new))
+    second = execute_hot(sql, [world.p.leader.pk, True])
+    assert _prepared_statements() - before == new  # planned once, run again
+    assert first[0][0] == world.p.command.pk and second[0][0] == world.p.leader.pk
+    assert first[0][1] == world.p.command.date_joined  # the C loader: same instant, aware
+    assert first[0][1].utcoffset() == datetime.timedelta(0)
+
+
+def test_elsewhere_it_is_a_plain_query(world):
+    rows = execute_hot("SELECT id FROM accounts_user WHERE id = %s", [world.p.command.pk])
+    assert rows == [(world.p.command.pk,)]

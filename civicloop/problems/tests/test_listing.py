@@ -52,7 +52,7 @@ def test_paging_counts_once_and_a_committed_write_recounts(ledger):
     with CaptureQueriesContext(connection) as ctx:
         second = client.get(f"{V1}/problems/", {"page_size": 2, "page": 2}).json()
     assert second["count"] == 5 and _counts(ctx) == []  # the cached count
-    assert len(ctx.captured_queries) == 3  # token, memberships, the page
+    assert len(ctx.captured_queries) == 4  # token, memberships, the page's ids, its rows
 
     new_problem(ledger)  # a service: the ledger generation moves on at commit
     with CaptureQueriesContext(connection) as ctx:
