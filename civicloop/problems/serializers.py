@@ -232,14 +232,7 @@ class ListRowPlan:
         last = attrs[-1]
         if last.startswith("get_") and last.endswith("_display") and len(attrs) == 1:
             name = last[4:-8]
-            labels = dict(Problem._meta.get_field(name).flatchoices)
-            to_repr = field.to_representation
-
-            def display(value, labels=labels, to_repr=to_repr):
-                # Model._get_FIELD_display: the (lazy) label, or the value itself.
-                return to_repr(force_str(labels.get(value, value), strings_only=True))
-
-            return name, display
+            return name, _Display(field, dict(Problem._meta.get_field(name).flatchoices))
         column = "__".join(attrs)
         if isinstance(field, serializers.DateTimeField):
             return column, _IsoDateTime(field)
@@ -260,13 +253,16 @@ class ListRowPlan:
             (position, convert.bind() if hasattr(convert, "bind") else convert)
             for position, convert in self.converts
         ]
-        derived = [(position, factory(now), idx) for position, factory, idx in self.derived]
+        derived = [
+            (position, factory(now), itemgetter(*indexes))
+            for position, factory, indexes in self.derived
+        ]
         names, pick = self.names, self.pick
         out = []
         for row in rows:
             values = list(pick(row))
-            for position, function, indexes in derived:
-                values[position] = function(*[row[i] for i in indexes])
+            for position, function, inputs in derived:
+                values[position] = function(*inputs(row))
             for position, convert in converts:
                 value = values[position]
                 if value is not None:
@@ -293,7 +289,7 @@ class _IsoDateTime:
         fallback = field.to_representation
 
         def convert(value):
-            if not isinstance(value, datetime) or value.utcoffset() is None:
+            if value.__class__ is not datetime or value.tzinfo is None:
                 return fallback(value)
             try:
                 text = value.astimezone(tz).isoformat()
@@ -302,6 +298,25 @@ class _IsoDateTime:
             return text[:-6] + "Z" if text.endswith("+00:00") else text
 
         return convert
+
+
+class _Display:
+    """get_FOO_display as a serializer field shows it: Model._get_FIELD_display (the
+    label, or the value itself) through the field's to_representation. Labels are lazy
+    translations: looked up once per page, in the request's language."""
+
+    def __init__(self, field, labels: dict) -> None:
+        self.field = field
+        self.labels = labels
+
+    def bind(self):
+        to_repr = self.field.to_representation
+
+        def show(value):
+            return to_repr(force_str(self.labels.get(value, value), strings_only=True))
+
+        shown = {value: show(value) for value in self.labels}
+        return lambda value: shown[value] if value in shown else show(value)
 
 
 _list_row_plan: ListRowPlan | None = None
