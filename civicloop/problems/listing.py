@@ -183,8 +183,8 @@ def ledger_page_source(
 
 class LedgerPageSource:
     """A compiled ledger filter as a PageSource for CappedCountPaginator: the capped
-    count cached under the ledger generation, each page one statement whose rows are
-    values_list tuples of `columns`."""
+    count cached under the ledger generation, each page its id walk and one fixed rows
+    statement, the rows as values_list would give `columns`."""
 
     def __init__(self, alias: str, ids: _IdsStatements | None, columns: tuple[str, ...]) -> None:
         self.alias = alias
