@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Q
 
 from civicloop.accounts.models import Membership, Role
-from civicloop.core.prepared import PreparedValues, execute_hot
+from civicloop.core.prepared import PreparedValues, _hot_cursor, execute_hot
 from civicloop.orgs.models import Area
 
 pytestmark = pytest.mark.django_db
@@ -69,8 +69,9 @@ def _prepared_statements() -> set[str]:
 def test_on_postgresql_the_statement_is_prepared_once_per_connection(world):
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+    if connection.vendor != "postgresql":  # SQLite has no server-side statements
+        assert _hot_cursor(connection) is None
+        return
     sql = "SELECT id, date_joined FROM accounts_user WHERE id = %s AND is_active = %s"
     before = _prepared_statements()
     first = execute_hot(sql, [world.p.command.pk, True])
