@@ -25,6 +25,17 @@ def photo(
     return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
 
 
+def api_as(user):
+    """An API client authenticated by `user`'s token, as a program would call."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
 def _user(username, *memberships, superuser=False):
     user = User.objects.create_user(
         username=username, password="pass-1234-word", display_name=username, is_superuser=superuser

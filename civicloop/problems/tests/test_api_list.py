@@ -12,25 +12,16 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIClient
 
 from civicloop.problems import selectors
 from civicloop.problems.filters import ProblemFilter, clean_query
 from civicloop.problems.models import Problem, Status
 from civicloop.problems.serializers import ProblemListSerializer, list_row_plan
-from civicloop.problems.tests.conftest import new_problem
+from civicloop.problems.tests.conftest import api_as, new_problem
 
 pytestmark = pytest.mark.django_db
 V1 = "/api/v1"
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def _standard(queryset) -> list[dict]:
@@ -66,9 +57,9 @@ def varied(ledger, bring):
         {"escalated": "false", "ordering": "-number"},
     ],
 )
-def test_api_list_json_equals_the_standard_serializer(api_user_client, varied, query):
+def test_api_list_json_equals_the_standard_serializer(varied, query):
     user = varied.p.command
-    r = api_user_client(user).get(f"{V1}/problems/", {**query, "page_size": 100})
+    r = api_as(user).get(f"{V1}/problems/", {**query, "page_size": 100})
     assert r.status_code == 200, r.content
     filterset = ProblemFilter(data=_querydict(query))
     assert filterset.is_valid()
@@ -89,10 +80,10 @@ def test_row_plan_equals_the_serializer_in_another_time_zone(varied, zone, suffi
         assert any(r["due_at"] and r["due_at"].endswith(suffix) for r in _standard(rows))
 
 
-def test_list_is_five_queries_whatever_the_page(api_user_client, varied):
+def test_list_is_five_queries_whatever_the_page(varied):
     for _ in range(12):
         new_problem(varied)
-    client = api_user_client(varied.p.command)
+    client = api_as(varied.p.command)
     for page in (1, 2, 3):
         with CaptureQueriesContext(connection) as ctx:
             r = client.get(f"{V1}/problems/", {"page_size": 7, "page": page})
@@ -138,8 +129,8 @@ def test_fast_clean_is_the_filtersets_cleaning(query):
         assert fast is None
 
 
-def test_invalid_filters_are_the_same_400(api_user_client, ledger):
-    client = api_user_client(ledger.p.command)
+def test_invalid_filters_are_the_same_400(ledger):
+    client = api_as(ledger.p.command)
     r = client.get(f"{V1}/problems/", {"status": "nonsense", "unit": "x"})
     assert (r.status_code, r.json()["code"]) == (400, "validation_error")
     errors = ProblemFilter(data=_querydict({"status": ["nonsense"], "unit": "x"})).errors
@@ -149,12 +140,7 @@ def test_invalid_filters_are_the_same_400(api_user_client, ledger):
         assert all(str(m) in body for m in messages)
 
 
-@pytest.fixture
-def api_user_client():
-    return _api
-
-
-def test_browsable_api_still_renders_the_list(api_user_client, varied):
-    r = api_user_client(varied.p.command).get(f"{V1}/problems/", {"format": "api"})
+def test_browsable_api_still_renders_the_list(varied):
+    r = api_as(varied.p.command).get(f"{V1}/problems/", {"format": "api"})
     assert r.status_code == 200
     assert b"count_capped" in r.content and b"responsible_unit_name" in r.content

@@ -9,24 +9,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from civicloop.accounts.models import Membership
 from civicloop.core.pagination import capped_count
 from civicloop.problems import listing, selectors, services
 from civicloop.problems.models import Problem, Status
 from civicloop.problems.serializers import list_row_plan
-from civicloop.problems.tests.conftest import bring_to, new_problem
+from civicloop.problems.tests.conftest import api_as, bring_to, new_problem
 
 V1 = "/api/v1"
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def _counts(ctx) -> list[str]:
@@ -44,7 +35,7 @@ def _no_compiled_filters():
 def test_paging_counts_once_and_a_committed_write_recounts(ledger):
     for _ in range(5):
         new_problem(ledger)
-    client = _api(ledger.p.command)
+    client = api_as(ledger.p.command)
 
     with CaptureQueriesContext(connection) as ctx:
         first = client.get(f"{V1}/problems/", {"page_size": 2}).json()
@@ -66,7 +57,7 @@ def test_paging_counts_once_and_a_committed_write_recounts(ledger):
 @pytest.mark.django_db(transaction=True)
 def test_a_transition_recounts_the_filters_it_moves_problems_between(ledger):
     problem = bring_to(ledger, Status.DISPATCHED)
-    client = _api(ledger.p.command)
+    client = api_as(ledger.p.command)
     assert client.get(f"{V1}/problems/", {"status": "dispatched"}).json()["count"] == 1
     assert client.get(f"{V1}/problems/", {"status": "rectifying"}).json()["count"] == 0
     services.problem_sign(user=ledger.p.handler_a, problem=problem)
@@ -77,7 +68,7 @@ def test_a_transition_recounts_the_filters_it_moves_problems_between(ledger):
 @pytest.mark.django_db(transaction=True)
 def test_the_overdue_sweep_recounts(ledger):
     problem = bring_to(ledger, Status.RECTIFYING)
-    client = _api(ledger.p.command)
+    client = api_as(ledger.p.command)
     assert client.get(f"{V1}/problems/", {"escalated": "true"}).json()["count"] == 0
     late = problem.due_at + timedelta(days=30)
     result = services.problem_sweep_overdue(at=late)
@@ -86,11 +77,11 @@ def test_the_overdue_sweep_recounts(ledger):
 
 
 @pytest.mark.django_db
-def test_inside_a_transaction_nothing_is_cached(api_client_for, ledger):
+def test_inside_a_transaction_nothing_is_cached(ledger):
     """The test's own transaction stands for a request inside a write: its reads may
     see uncommitted rows, so they are never cached for others."""
     new_problem(ledger)
-    client = api_client_for(ledger.p.command)
+    client = api_as(ledger.p.command)
     for page_size in (1, 1):
         with CaptureQueriesContext(connection) as ctx:
             client.get(f"{V1}/problems/", {"page_size": page_size})
@@ -98,10 +89,10 @@ def test_inside_a_transaction_nothing_is_cached(api_client_for, ledger):
 
 
 @pytest.mark.django_db
-def test_a_lost_membership_is_seen_at_once(api_client_for, ledger):
+def test_a_lost_membership_is_seen_at_once(ledger):
     new_problem(ledger)
     inspector = ledger.p.inspector  # east district
-    client = api_client_for(inspector)
+    client = api_as(inspector)
     assert client.get(f"{V1}/problems/").json()["count"] == 1
     Membership.objects.filter(user=inspector).delete()
     assert client.get(f"{V1}/problems/").json()["count"] == 0
@@ -204,8 +195,3 @@ def test_compiled_filters_keep_the_most_recently_used():
     assert cache.get("b", compile_("b")) == "b"
     assert calls == ["a", "b", "c", "b"]
     assert cache.get(None, compile_("x")) == "x" and "x" not in cache.entries
-
-
-@pytest.fixture
-def api_client_for():
-    return _api

@@ -8,15 +8,13 @@ from django.core.paginator import EmptyPage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from civicloop.api.openapi_check import assert_matches_schema
 from civicloop.api.pagination import CappedCountPagination
 from civicloop.core import pagination
 from civicloop.core.pagination import CappedCountPaginator, capped_count
 from civicloop.problems.models import Problem
-from civicloop.problems.tests.conftest import new_problem
+from civicloop.problems.tests.conftest import api_as, new_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +64,7 @@ def test_over_the_cap_pages_go_on_until_the_rows_end(seven):
 
 
 def test_api_count_is_exact_under_the_cap(ledger, seven):
-    client = _api(ledger.p.command)
+    client = api_as(ledger.p.command)
     r = client.get(f"{V1}/problems/", {"page_size": 5})
     body = r.json()
     assert (body["count"], body["count_capped"]) == (7, False)
@@ -76,7 +74,7 @@ def test_api_count_is_exact_under_the_cap(ledger, seven):
 
 def test_api_count_capped_and_walkable_past_the_cap(ledger, seven, monkeypatch):
     monkeypatch.setattr(CappedCountPagination, "count_cap", 4)
-    client = _api(ledger.p.command)
+    client = api_as(ledger.p.command)
     r = client.get(f"{V1}/problems/", {"page_size": 2})
     body = r.json()
     assert (body["count"], body["count_capped"]) == (4, True)
@@ -99,10 +97,3 @@ def test_ledger_page_says_when_the_count_is_capped(client, ledger, seven, monkey
     text = r.content.decode()
     assert r.context["page_obj"].paginator.count_capped
     assert "超过5条，请缩小筛选范围" in text and "共 5 条" not in text
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
