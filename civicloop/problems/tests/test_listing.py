@@ -3,7 +3,7 @@ capped count and its invalidation by committed ledger writes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -155,7 +155,10 @@ def test_a_page_is_what_the_ledger_queryset_gives(ledger, bring, spec):
                 user=user, filters=filters, now=now, columns=columns
             )
             assert source.capped_count(100) == len(expected_rows) == capped_count(expected, 100)
-            assert [tuple(r) for r in source.slice(0, 100)] == expected_rows
+            rows = source.slice(0, 100)
+            assert [tuple(r) for r in rows] == expected_rows
+            stamps = [v for r in rows for v in r if isinstance(v, datetime)]
+            assert all(v.utcoffset() == timedelta(0) for v in stamps)  # aware, as the ORM
             assert [tuple(r) for r in source.slice(1, 3)] == expected_rows[1:3]
     if spec.get("unit") == -1:
         assert expected_rows == []
