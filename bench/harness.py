@@ -45,6 +45,28 @@ def time_calls(name: str, fn: Callable[[], object], *, repeat: int, warmup: int 
     return timing
 
 
+def time_in_blocks(
+    calls: dict[str, Callable[[], object]], *, repeat: int, blocks: int = 6, warmup: int = 3
+) -> dict[str, Timing]:
+    """Time several calls in alternating blocks (A×n, B×n, A×n, B×n, …), `repeat` samples
+    each in all. The speed of a shared machine drifts during a run (±30 % here); timing
+    one call after the other lets the drift fall on whichever ran then, alternating one
+    call at a time leaves each call cold after the other (the baseline's code is evicted
+    by the list's). Blocks keep each call in its steady state and spread the drift over
+    all of them; each block starts with `warmup` untimed calls."""
+    timings = {name: Timing(name) for name in calls}
+    per_block = max(1, repeat // blocks)
+    for _ in range(blocks):
+        for name, fn in calls.items():
+            for _ in range(warmup):
+                fn()
+            for _ in range(per_block):
+                start = time.perf_counter()
+                fn()
+                timings[name].samples_ms.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
 def time_once(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()

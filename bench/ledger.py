@@ -271,7 +271,7 @@ def bench_list(args, report) -> None:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from bench.harness import time_calls
+    from bench.harness import time_in_blocks
     from bench.ledger_urls import api_ledger_available
     from civicloop.problems.models import Problem
 
@@ -296,9 +296,10 @@ def bench_list(args, report) -> None:
         r = client.get(url, {"status": "rectifying"})
         assert r.status_code == 200
 
-    base = time_calls("minimal DRF endpoint", one_row, repeat=args.samples, warmup=5)
-    lst = time_calls("ledger list", ledger, repeat=args.samples, warmup=5)
-    first = time_calls("ledger page 1", ledger_page1, repeat=args.samples, warmup=3)
+    timed = time_in_blocks(
+        {"base": one_row, "list": ledger, "first": ledger_page1}, repeat=args.samples
+    )
+    base, lst, first = timed["base"], timed["list"], timed["first"]
     label = "API /api/v1/problems/" if use_api else "STAND-IN selector+serializer view"
     report.add("minimal DRF endpoint (1 row) p50", base.p50, "ms", note=f"p95 {base.p95:.1f} ms")
     report.add(
