@@ -41,7 +41,7 @@ from django.db.models.expressions import RawSQL
 
 from civicloop.accounts.scope import scope_of
 from civicloop.core import generations
-from civicloop.core.prepared import execute_hot
+from civicloop.core.prepared import compile_values, convert_rows, execute_hot
 from civicloop.problems import selectors
 from civicloop.problems.models import Problem
 
@@ -60,19 +60,14 @@ def ledger_changed() -> None:
 @dataclass(frozen=True)
 class _RowsStatement:
     sql: str  # … WHERE id IN (SELECT <the ids parameter>)
-    converters: list[tuple[int, Callable]]  # (column, one-argument converter)
+    converters: list[tuple[int, Callable]]  # civicloop.core.prepared.compile_values
     id_index: int  # where the id stands in a row
     ids_param: Callable[[list[int]], object]  # the ids as the one parameter
 
     def read(self, ids: list[int], alias: str) -> list[list]:
         """The rows of `ids` in that order, converted as values_list converts them."""
-        converters, rows = self.converters, []
-        for row in execute_hot(self.sql, [self.ids_param(ids)], using=alias):
-            row = list(row)
-            for index, convert in converters:
-                if row[index] is not None:
-                    row[index] = convert(row[index])
-            rows.append(row)
+        rows = execute_hot(self.sql, [self.ids_param(ids)], using=alias)
+        rows = convert_rows(rows, self.converters)
         place = {pk: i for i, pk in enumerate(ids)}
         rows.sort(key=lambda row: place[row[self.id_index]])
         return rows
@@ -88,49 +83,19 @@ def _rows_statement(alias: str, columns: tuple[str, ...]) -> _RowsStatement:
         .order_by()
         .values_list(*columns)
     )
-    compiler = rows.query.get_compiler(using=alias)
-    sql, params = compiler.as_sql()
+    sql, params, converters = compile_values(rows)
     if params or sql.count(_IDS_MARKER) != 1:  # the splice below relies on both
         raise RuntimeError(f"unexpected ledger rows statement: {sql!r} {params!r}")
     if connections[alias].vendor == "postgresql":
         ids_sql, ids_param = "SELECT unnest(%s::bigint[])", list
     else:  # SQLite
         ids_sql, ids_param = "SELECT value FROM json_each(%s)", json.dumps
-    expressions = [s[0] for s in compiler.select[: compiler.col_count]]
-    converters = compiler.get_converters(expressions)
     return _RowsStatement(
         sql=sql.replace(_IDS_MARKER, ids_sql),
-        converters=[
-            (index, _one_argument(functions, expression, connections[alias]))
-            for index, (functions, expression) in converters.items()
-        ],
+        converters=converters,
         id_index=columns.index("id"),
         ids_param=ids_param,
     )
-
-
-def _one_argument(functions: list, expression, connection) -> Callable:
-    """Django's converters of a column as one function of the value. SQLite's datetime
-    converter gets a shortcut for what it nearly always sees — a naive datetime the
-    driver already parsed, made aware in the connection's time zone — because its
-    general path (settings and awareness checks, ~1.5 µs) runs ~300 times a page."""
-    sqlite_datetime = getattr(connection.ops, "convert_datetimefield_value", None)
-    if functions == [sqlite_datetime] and connection.vendor == "sqlite" and settings.USE_TZ:
-        tz = connection.timezone
-
-        def convert(value):
-            if value.__class__ is datetime and value.tzinfo is None:
-                return value.replace(tzinfo=tz)  # what timezone.make_aware does
-            return sqlite_datetime(value, expression, connection)
-
-        return convert
-
-    def convert_all(value):
-        for function in functions:
-            value = function(value, expression, connection)
-        return value
-
-    return convert_all
 
 
 @dataclass(frozen=True)
@@ -145,19 +110,16 @@ class _IdsStatements:
 
 def _compile(queryset: QuerySet[Problem]) -> _IdsStatements | None:
     """None when the queryset can match nothing (.none(), an empty IN …)."""
-    alias = queryset.db
     try:
-        page_sql, page_params = queryset.values_list("pk").query.get_compiler(using=alias).as_sql()
-        bare_sql, bare_params = (
-            queryset.order_by().values_list("pk").query.get_compiler(using=alias).as_sql()
-        )
+        page_sql, page_params, _ = compile_values(queryset.values_list("pk"))
+        bare_sql, bare_params, _ = compile_values(queryset.order_by().values_list("pk"))
     except EmptyResultSet:
         return None
     return _IdsStatements(
         page_sql=page_sql,
-        page_params=tuple(page_params),
+        page_params=page_params,
         count_sql=f"SELECT COUNT(*) FROM ({bare_sql} LIMIT %s) ledger_ids",
-        count_params=tuple(bare_params),
+        count_params=bare_params,
     )
 
 

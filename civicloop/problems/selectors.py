@@ -102,13 +102,14 @@ def ledger_queryset(
     no annotations, so counting it or walking its ids joins only what the filters need.
     Accepts a LedgerFilters or its fields as keyword arguments."""
     f = filters or LedgerFilters(**kwargs)
-    now = now or timezone.now()
-    conditions = _filter_conditions(f, now)
+    resolved = resolve_ledger_filters(f)
     qs = _scoped(Problem.objects.all(), user)
-    if conditions is None:
+    if resolved is None:
         qs = qs.none()
-    elif conditions:
-        qs = qs.filter(*conditions)  # one filter(): each call clones the query
+    else:
+        conditions = _filter_conditions(resolved, now or timezone.now())
+        if conditions:
+            qs = qs.filter(*conditions)  # one filter(): each call clones the query
     return qs.order_by(*ORDERINGS.get(f.ordering, ORDERINGS["-created_at"]))
 
 
@@ -147,26 +148,15 @@ def ledger_filters_read_the_clock(f: LedgerFilters) -> bool:
     return f.overdue is not None or bool(f.light)
 
 
-def _filter_conditions(f: LedgerFilters, now: datetime) -> list[Q] | None:
-    """The filters as Q objects (None when a filter names a unit/area that does not exist,
-    which matches nothing)."""
+def _filter_conditions(f: LedgerFilters, now: datetime) -> list[Q]:
+    """The filters, resolved (resolve_ledger_filters), as Q objects."""
     conditions: list[Q] = []
     if f.status:
         conditions.append(Q(status__in=[f.status] if isinstance(f.status, str) else f.status))
     if f.unit:
-        from civicloop.orgs.models import Unit
-
-        unit = f.unit if isinstance(f.unit, Unit) else Unit.objects.filter(pk=f.unit).first()
-        if unit is None:
-            return None
-        conditions.append(Q(responsible_unit__path__startswith=unit.path))
+        conditions.append(Q(responsible_unit__path__startswith=f.unit.path))
     if f.area:
-        from civicloop.orgs.models import Area
-
-        area = f.area if isinstance(f.area, Area) else Area.objects.filter(pk=f.area).first()
-        if area is None:
-            return None
-        conditions.append(Q(area__path__startswith=area.path))
+        conditions.append(Q(area__path__startswith=f.area.path))
     if f.category:
         cat = _pk(f.category)
         conditions.append(Q(category_id=cat) | Q(category__parent_id=cat))
