@@ -164,15 +164,19 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # the query validated by the FilterSet's cached form fields, the ledger filtered
         # once, each page read by one precompiled statement with a cached capped count
         # (civicloop.problems.listing), its rows turned into the list serializer's JSON
-        # without model instances (serializers.ListRowPlan). Same JSON, filters, errors,
+        # without model instances (civicloop.api.row_plan). Same JSON, filters, errors,
         # schema as the standard path.
         plan = list_row_plan()
         now = timezone.now()
         source = listing.ledger_page_source(
-            user=request.user, filters=ledger_filters_for(request), now=now, columns=plan.columns
+            user=request.user,
+            filters=ledger_filters_for(request),
+            now=now,
+            columns=plan.columns,
+            shape=lambda rows, converters: list(map(plan.maker(converters, now=now), rows)),
         )
         page = self.paginator.paginate_queryset(source, request, view=self)
-        return self.get_paginated_response(plan.rows(page, now=now))
+        return self.get_paginated_response(page)
 
     def get_serializer_class(self):
         return ProblemDetailSerializer if self.action == "retrieve" else ProblemListSerializer

@@ -8,15 +8,13 @@ is one query; writes never go through `serializer.save()`: the API view calls th
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.encoding import force_str
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
+from civicloop.api.row_plan import RowPlan
 from civicloop.problems import deadlines
 from civicloop.problems.forms import ACTION_FIELDS, PERSON_ACTIONS
 from civicloop.problems.models import (
@@ -165,172 +163,18 @@ class ProblemListSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ListRowPlan:
-    """ProblemListSerializer's JSON from `values_list` tuples instead of model instances.
-
-    A 50-row ledger page built ~250 model instances (problem, category, area, point, unit)
-    only to read ~35 attributes back. The plan maps each serializer field to one column of
-    a values_list row and keeps the field's own `to_representation` where it changes the
-    value (datetimes in the current time zone, decimals as strings, labels); where it
-    returns the database's value unchanged (a str for a char or choice field, an int, a
-    bool) the value is used as it is. So the JSON is the same (test_serializers and
-    test_api_list check it against DRF's own path). Built once per process.
-
-    `computed` fields are not columns but functions of other columns and the time of the
-    request: {name: (input columns, factory(now) -> function(*inputs))}. The ledger's
-    `light` is one, so the page query has no time-dependent parameter and is compiled once
-    (civicloop.problems.listing).
-    """
-
-    # Field types whose to_representation gives the database's value back unchanged
-    # (str(a str), int(an int), a choice's own value, a bool, float(a float)).
-    _UNCHANGED = (
-        serializers.BooleanField,
-        serializers.ChoiceField,
-        serializers.CharField,
-        serializers.IntegerField,
-        serializers.FloatField,
-    )
-
-    def __init__(self, serializer: serializers.Serializer, computed: dict | None = None) -> None:
-        self.serializer = serializer  # keeps the bound fields alive
-        computed = computed or {}
-        columns: list[str] = []
-
-        def column_index(column: str) -> int:
-            if column not in columns:
-                columns.append(column)
-            return columns.index(column)
-
-        names, picks, converts, derived = [], [], [], []
-        for position, field in enumerate(serializer._readable_fields):
-            names.append(field.field_name)
-            if field.field_name in computed:
-                inputs, factory = computed[field.field_name]
-                indexes = tuple(column_index(c) for c in inputs)
-                picks.append(indexes[0])  # overwritten by the computed value
-                derived.append((position, factory, indexes))
-                continue
-            column, convert = self._column(field)
-            picks.append(column_index(column))
-            if convert is not None:
-                converts.append((position, convert))
-        self.columns: tuple[str, ...] = tuple(columns)
-        self.names = tuple(names)
-        self.pick = itemgetter(*picks)
-        self.converts = converts
-        self.derived = derived
-
-    @classmethod
-    def _column(cls, field) -> tuple[str, object]:
-        """(column, conversion); None when the value is used as the database gives it."""
-        if isinstance(field, (serializers.SerializerMethodField, serializers.BaseSerializer)):
-            raise TypeError(f"{field.field_name}: no column for a method or nested field")
-        attrs = list(field.source_attrs)
-        if isinstance(field, serializers.PrimaryKeyRelatedField) and len(attrs) == 1:
-            return attrs[0], None  # values_list gives the raw foreign key, as DRF does
-        last = attrs[-1]
-        if last.startswith("get_") and last.endswith("_display") and len(attrs) == 1:
-            name = last[4:-8]
-            return name, _Display(field, dict(Problem._meta.get_field(name).flatchoices))
-        column = "__".join(attrs)
-        if isinstance(field, serializers.DateTimeField):
-            return column, _IsoDateTime(field)
-        if isinstance(field, cls._UNCHANGED):
-            return column, None
-        return column, field.to_representation
-
-    def values(self, queryset):
-        """The queryset as the plan's values_list tuples (no model instances)."""
-        return queryset.values_list(*self.columns)
-
-    def rows(self, rows, *, now: datetime | None = None) -> list[dict]:
-        """One dict per values_list row, fields in the serializer's order; `now` is the
-        time the computed fields are evaluated at (default: now)."""
-        now = now or timezone.now()
-        # Per call, not per row: what depends on the request (time zone, time).
-        converts = [
-            (position, convert.bind() if hasattr(convert, "bind") else convert)
-            for position, convert in self.converts
-        ]
-        derived = [
-            (position, factory(now), itemgetter(*indexes))
-            for position, factory, indexes in self.derived
-        ]
-        names, pick = self.names, self.pick
-        out = []
-        for row in rows:
-            values = list(pick(row))
-            for position, function, inputs in derived:
-                values[position] = function(*inputs(row))
-            for position, convert in converts:
-                value = values[position]
-                if value is not None:
-                    values[position] = convert(value)
-            out.append(dict(zip(names, values, strict=True)))
-        return out
-
-
-class _IsoDateTime:
-    """DateTimeField.to_representation with the time zone looked up once per page instead
-    of once per value (enforce_timezone reads the current time zone from a thread-local:
-    ~200 lookups on a 50-row page). Anything but an aware datetime in ISO 8601 output goes
-    through the field itself."""
-
-    def __init__(self, field: serializers.DateTimeField) -> None:
-        self.field = field
-
-    def bind(self):
-        field = self.field
-        output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        tz = field.timezone if hasattr(field, "timezone") else field.default_timezone()
-        if tz is None or output_format is None or output_format.lower() != ISO_8601:
-            return field.to_representation
-        fallback = field.to_representation
-
-        def convert(value):
-            if value.__class__ is not datetime or value.tzinfo is None:
-                return fallback(value)
-            try:
-                text = value.astimezone(tz).isoformat()
-            except OverflowError:
-                return fallback(value)  # the field's own validation error
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-        return convert
-
-
-class _Display:
-    """get_FOO_display as a serializer field shows it: Model._get_FIELD_display (the
-    label, or the value itself) through the field's to_representation. Labels are lazy
-    translations: looked up once per page, in the request's language."""
-
-    def __init__(self, field, labels: dict) -> None:
-        self.field = field
-        self.labels = labels
-
-    def bind(self):
-        to_repr = self.field.to_representation
-
-        def show(value):
-            return to_repr(force_str(self.labels.get(value, value), strings_only=True))
-
-        shown = {value: show(value) for value in self.labels}
-        return lambda value: shown[value] if value in shown else show(value)
-
-
-_list_row_plan: ListRowPlan | None = None
+_list_row_plan: RowPlan | None = None
 
 
 def _light_at(now: datetime):
     return lambda status, due_at, warn_at: deadlines.light_from(status, due_at, warn_at, now)
 
 
-def list_row_plan() -> ListRowPlan:
+def list_row_plan() -> RowPlan:
     """The process-wide plan of ProblemListSerializer (fields do not change at run time)."""
     global _list_row_plan
     if _list_row_plan is None:
-        _list_row_plan = ListRowPlan(
+        _list_row_plan = RowPlan(
             ProblemListSerializer(),
             computed={"light": (("status", "due_at", "warn_at"), _light_at)},
         )
