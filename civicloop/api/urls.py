@@ -6,7 +6,8 @@ Adding an app's API is one line in API_MODULES; nothing else here changes.
 from importlib import import_module
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from civicloop.api.routers import PrefixGroupedRouter
 
 API_MODULES = [
     "civicloop.orgs.api",
@@ -19,7 +20,7 @@ API_MODULES = [
     "civicloop.accounts.api",
 ]
 
-router = DefaultRouter()
+router = PrefixGroupedRouter()
 extra_urlpatterns = []
 for module_name in API_MODULES:
     try:
