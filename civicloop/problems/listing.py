@@ -36,16 +36,25 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from civicloop.accounts.scope import scope_of
 from civicloop.core import generations
-from civicloop.core.prepared import compile_values, convert_rows, execute_hot
+from civicloop.core.prepared import (
+    compile_values,
+    convert_rows,
+    execute_hot,
+    utc_datetime_from_text,
+)
 from civicloop.problems import selectors
 from civicloop.problems.models import Problem
 
 LEDGER = "ledger"  # the generation every ledger write bumps
+
+# A page's rows from the cursor's rows and the database converters still to apply.
+Shape = Callable[[list[tuple], tuple[tuple[int, Callable], ...]], list]
 
 # Stands where the page's id walk goes; compiled by the ORM as `IN (<marker>)`.
 _IDS_MARKER = "/* ledger page ids */ SELECT NULL"
@@ -60,39 +69,55 @@ def ledger_changed() -> None:
 @dataclass(frozen=True)
 class _RowsStatement:
     sql: str  # … WHERE id IN (SELECT <the ids parameter>)
-    converters: list[tuple[int, Callable]]  # civicloop.core.prepared.compile_values
+    converters: tuple[tuple[int, Callable], ...]  # civicloop.core.prepared.compile_values
     id_index: int  # where the id stands in a row
     ids_param: Callable[[list[int]], object]  # the ids as the one parameter
 
-    def read(self, ids: list[int], alias: str) -> list[list]:
-        """The rows of `ids` in that order, converted as values_list converts them."""
+    def read(self, ids: list[int], alias: str) -> list[tuple]:
+        """The rows of `ids` in that order, as the cursor gives them (`converters` not
+        yet applied)."""
         rows = execute_hot(self.sql, [self.ids_param(ids)], using=alias)
-        rows = convert_rows(rows, self.converters)
         place = {pk: i for i, pk in enumerate(ids)}
         rows.sort(key=lambda row: place[row[self.id_index]])
         return rows
+
+
+def _datetimes_read_as_text(alias: str, columns: tuple[str, ...]) -> set[str]:
+    """The problem's own datetime columns, on SQLite: read as the text SQLite stores and
+    parsed by one C call (civicloop.core.prepared.utc_datetime_from_text), not by the
+    driver's converter and then Django's make-aware (~1 µs a value, ~250 values a page).
+    Elsewhere, none: PostgreSQL's values come aware from psycopg's C loader."""
+    if connections[alias].vendor != "sqlite" or not settings.USE_TZ:
+        return set()
+    return {
+        c
+        for c in columns
+        if "__" not in c and isinstance(Problem._meta.get_field(c), DateTimeField)
+    }
 
 
 @cache
 def _rows_statement(alias: str, columns: tuple[str, ...]) -> _RowsStatement:
     """SELECT <columns> FROM problems … WHERE id IN (<the page's ids, one parameter>):
     one text whatever the page, so PostgreSQL plans it once per connection."""
+    as_text = _datetimes_read_as_text(alias, columns)
     rows = (
         Problem.objects.using(alias)
         .filter(pk__in=RawSQL(_IDS_MARKER, ()))
         .order_by()
-        .values_list(*columns)
+        .values_list(*(Cast(c, TextField()) if c in as_text else c for c in columns))
     )
     sql, params, converters = compile_values(rows)
     if params or sql.count(_IDS_MARKER) != 1:  # the splice below relies on both
         raise RuntimeError(f"unexpected ledger rows statement: {sql!r} {params!r}")
+    converters += [(columns.index(c), utc_datetime_from_text) for c in as_text]
     if connections[alias].vendor == "postgresql":
         ids_sql, ids_param = "SELECT unnest(%s::bigint[])", list
     else:  # SQLite
         ids_sql, ids_param = "SELECT value FROM json_each(%s)", json.dumps
     return _RowsStatement(
         sql=sql.replace(_IDS_MARKER, ids_sql),
-        converters=converters,
+        converters=tuple(converters),
         id_index=columns.index("id"),
         ids_param=ids_param,
     )
@@ -156,9 +181,16 @@ compiled_filters = _CompiledFilters()
 
 
 def ledger_page_source(
-    *, user, filters: selectors.LedgerFilters, now: datetime, columns: tuple[str, ...]
+    *,
+    user,
+    filters: selectors.LedgerFilters,
+    now: datetime,
+    columns: tuple[str, ...],
+    shape: Shape = convert_rows,
 ) -> LedgerPageSource:
-    """The ledger of `user` under `filters` as a PageSource whose rows are `columns`."""
+    """The ledger of `user` under `filters` as a PageSource whose rows are `columns`,
+    made by `shape(rows, converters)` from the cursor's rows and the database converters
+    still to apply (default: as values_list gives them, as lists)."""
     alias = router.db_for_read(Problem)
     resolved = selectors.resolve_ledger_filters(filters)
 
@@ -179,18 +211,21 @@ def ledger_page_source(
             "area": resolved.area.path if resolved.area else None,
         }
         key = repr((alias, user.pk, scope_of(user), replace(resolved, **paths)))
-    return LedgerPageSource(alias, compiled_filters.get(key, compile_), columns)
+    return LedgerPageSource(alias, compiled_filters.get(key, compile_), columns, shape)
 
 
 class LedgerPageSource:
     """A compiled ledger filter as a PageSource for CappedCountPaginator: the capped
     count cached under the ledger generation, each page its id walk and one fixed rows
-    statement, the rows as values_list would give `columns`."""
+    statement, its rows made by `shape` (ledger_page_source)."""
 
-    def __init__(self, alias: str, ids: _IdsStatements | None, columns: tuple[str, ...]) -> None:
+    def __init__(
+        self, alias: str, ids: _IdsStatements | None, columns: tuple[str, ...], shape: Shape
+    ) -> None:
         self.alias = alias
         self.ids = ids
         self.columns = columns
+        self.shape = shape
 
     def capped_count(self, cap: int) -> int:
         if self.ids is None:
@@ -218,4 +253,5 @@ class LedgerPageSource:
         ids = [row[0] for row in execute_hot(walk, params, using=self.alias)]
         if not ids:
             return []
-        return _rows_statement(self.alias, self.columns).read(ids, self.alias)
+        statement = _rows_statement(self.alias, self.columns)
+        return self.shape(statement.read(ids, self.alias), statement.converters)
