@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
+
+from civicloop.core.prepared import utc_datetime_from_text
 
 Converters = tuple[tuple[int, Callable], ...]  # (column, one-argument function): compile_values
 
@@ -118,31 +122,39 @@ class RowPlan:
             with self._lock:
                 factory = self._makers.setdefault(converters, self._generate(converters))
         # Per call, not per row: what depends on the request (time zone, language, time).
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        database = dict(converters)
         bound = []
-        for _name, _column, convert, computed in self.fields:
+        for _name, column, convert, computed in self.fields:
             if computed is not None:
                 bound.append(computed[0](now))
+            elif _fuses(convert, database.get(column)):
+                bound.append(convert.bind_raw(database[column], zone))
             elif convert is not None:
-                bound.append(convert.bind() if hasattr(convert, "bind") else convert)
+                bound.append(convert.bind(zone) if hasattr(convert, "bind") else convert)
         return factory(*(function for _, function in converters), *bound)
 
     def _generate(self, converters: Converters) -> Callable:
         """The source of `make(row)` for these database converters, compiled once.
 
         The generated text holds only column numbers and the fields' names (as Python
-        literals); every function it calls is an argument of the factory around it."""
-        db_converted = {column: f"d{column}" for column, _ in converters}
-        needed = set()  # columns read into a local because they are converted or shared
+        literals); every function it calls is an argument of the factory around it. A
+        field whose conversion takes the database's value as it comes (`bind_raw`) reads
+        the row itself; other converted or shared columns are read into locals first."""
+        database = dict(converters)
+        needed = set()
         for _name, column, convert, computed in self.fields:
             if computed is not None:
                 needed.update(computed[1])
-            elif convert is not None or column in db_converted:
+            elif _fuses(convert, database.get(column)):
+                continue
+            elif convert is not None or column in database:
                 needed.add(column)
 
         body = []
         for column in sorted(needed):
             body.append(f"    c{column} = row[{column}]")
-            if column in db_converted:
+            if column in database:
                 body.append(f"    if c{column} is not None: c{column} = d{column}(c{column})")
         items, arguments = [], []
         for position, (name, column, convert, computed) in enumerate(self.fields):
@@ -152,11 +164,13 @@ class RowPlan:
                 items.append(f"{name!r}: f{position}({inputs})")
             elif convert is not None:
                 arguments.append(f"f{position}")
-                items.append(f"{name!r}: None if c{column} is None else f{position}(c{column})")
+                raw = column not in needed or _fuses(convert, database.get(column))
+                value = f"row[{column}]" if raw else f"c{column}"
+                items.append(f"{name!r}: None if {value} is None else f{position}({value})")
             else:
                 value = f"c{column}" if column in needed else f"row[{column}]"
                 items.append(f"{name!r}: {value}")
-        parameters = [db_converted[column] for column, _ in converters] + arguments
+        parameters = [f"d{column}" for column, _ in converters] + arguments
         source = "\n".join(
             [
                 f"def factory({', '.join(parameters)}):",
@@ -171,6 +185,13 @@ class RowPlan:
         return namespace["factory"]
 
 
+def _fuses(convert, database_converter) -> bool:
+    """True when the field's conversion can take the database's value as it comes."""
+    return database_converter is not None and getattr(convert, "fuses", lambda _: False)(
+        database_converter
+    )
+
+
 class _IsoDateTime:
     """DateTimeField.to_representation with the time zone looked up once per page instead
     of once per value (enforce_timezone reads the current time zone from a thread-local:
@@ -180,13 +201,20 @@ class _IsoDateTime:
     def __init__(self, field: serializers.DateTimeField) -> None:
         self.field = field
 
-    def bind(self):
+    def _zone(self, current_zone):
+        """The output time zone (the field's own, else the request's), or None when the
+        output is not plain ISO 8601."""
         field = self.field
         output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        tz = field.timezone if hasattr(field, "timezone") else field.default_timezone()
-        if tz is None or output_format is None or output_format.lower() != ISO_8601:
-            return field.to_representation
-        fallback = field.to_representation
+        if output_format is None or output_format.lower() != ISO_8601:
+            return None
+        return getattr(field, "timezone", current_zone)
+
+    def bind(self, current_zone):
+        tz = self._zone(current_zone)
+        if tz is None:
+            return self.field.to_representation
+        fallback = self.field.to_representation
 
         def convert(value):
             if value.__class__ is not datetime or value.tzinfo is None:
@@ -199,21 +227,84 @@ class _IsoDateTime:
 
         return convert
 
+    @staticmethod
+    def fuses(database_converter) -> bool:
+        return database_converter is utc_datetime_from_text
+
+    def bind_raw(self, database_converter, current_zone):
+        """The conversion of the text SQLite stores (civicloop.core.prepared
+        .utc_datetime_from_text), straight to the field's ISO text: the local time as a
+        naive datetime (its isoformat is twice as fast as an aware one's) plus the zone's
+        offset, known per hour. Same text as `bind()` of the parsed value."""
+        convert = self.bind(current_zone)
+        tz = self._zone(current_zone)
+        if tz is None:
+            return lambda text: convert(database_converter(text))
+        offsets = _hour_offsets(tz)
+
+        def from_text(text):
+            hour = text[:13]  # 'YYYY-MM-DD HH'
+            known = offsets.get(hour)
+            if known is None:
+                known = offsets[hour] = _offset_in_hour(tz, hour)
+            if known:
+                local = datetime.fromisoformat(text)
+                if local.tzinfo is None:
+                    try:
+                        return (local + known[0]).isoformat() + known[1]
+                    except OverflowError:
+                        pass  # the field's own error, below
+            return convert(database_converter(text))
+
+        return from_text
+
+
+_OFFSETS: dict[tzinfo, dict[str, tuple[timedelta, str] | bool]] = {}
+
+
+def _hour_offsets(tz: tzinfo) -> dict:
+    """The zone's offsets by UTC hour ('2026-12-07 09'), filled as met; bounded."""
+    offsets = _OFFSETS.setdefault(tz, {})
+    if len(offsets) > 100_000:
+        offsets.clear()
+    return offsets
+
+
+def _offset_in_hour(tz: tzinfo, hour: str) -> tuple[timedelta, str] | bool:
+    """(offset, its ISO suffix) of the zone for all of that UTC hour; False when the
+    offset changes within it (or the text is no hour): those values take the exact path.
+    No zone changes its offset twice within one hour, so equal ends mean one offset."""
+    try:
+        start = datetime.fromisoformat(f"{hour}:00:00+00:00")
+    except ValueError:
+        return False
+    first = start.astimezone(tz).utcoffset()
+    last = (start + timedelta(hours=1, microseconds=-1)).astimezone(tz).utcoffset()
+    if first is None or first != last:
+        return False
+    suffix = "Z" if not first else datetime(2000, 1, 1, tzinfo=dt_timezone(first)).isoformat()[19:]
+    return first, suffix
+
 
 class _Display:
     """get_FOO_display as a serializer field shows it: Model._get_FIELD_display (the
     label, or the value itself) through the field's to_representation. Labels are lazy
-    translations: looked up once per page, in the request's language."""
+    translations: looked up once per language."""
 
     def __init__(self, field, labels: dict) -> None:
         self.field = field
         self.labels = labels
+        self.shown_by_language: dict[str | None, dict] = {}
 
-    def bind(self):
+    def bind(self, _current_zone):
         to_repr = self.field.to_representation
 
         def show(value):
             return to_repr(force_str(self.labels.get(value, value), strings_only=True))
 
-        shown = {value: show(value) for value in self.labels}
+        language = translation.get_language()
+        shown = self.shown_by_language.get(language)
+        if shown is None:
+            shown = {value: show(value) for value in self.labels}
+            self.shown_by_language[language] = shown
         return lambda value: shown[value] if value in shown else show(value)

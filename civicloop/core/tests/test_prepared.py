@@ -8,7 +8,12 @@ import pytest
 from django.db.models import Q
 
 from civicloop.accounts.models import Membership, Role
-from civicloop.core.prepared import PreparedValues, _hot_cursor, execute_hot
+from civicloop.core.prepared import (
+    PreparedValues,
+    _hot_cursor,
+    execute_hot,
+    utc_datetime_from_text,
+)
 from civicloop.orgs.models import Area
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +92,63 @@ def test_on_postgresql_the_statement_is_prepared_once_per_connection(world):
 def test_elsewhere_it_is_a_plain_query(world):
     rows = execute_hot("SELECT id FROM accounts_user WHERE id = %s", [world.p.command.pk])
     assert rows == [(world.p.command.pk,)]
+
+
+def test_watched_connections_see_every_hot_statement(world):
+    """While queries are logged or wrapped, hot statements go through Django's cursor."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sql = "SELECT id FROM accounts_user WHERE id = %s"
+    with CaptureQueriesContext(connection) as ctx:
+        assert execute_hot(sql, [world.p.command.pk]) == [(world.p.command.pk,)]
+    assert [q["sql"] for q in ctx.captured_queries if "accounts_user" in q["sql"]]
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert execute_hot(sql, [world.p.leader.pk]) == [(world.p.leader.pk,)]
+    assert seen == [sql]
+
+
+def test_errors_are_django_database_errors(world):
+    from django.db import DatabaseError
+
+    with pytest.raises(DatabaseError):
+        execute_hot("SELECT no_such_column FROM accounts_user WHERE id = %s", [1])
+
+
+def test_a_percent_sign_in_a_hot_statement_stays_literal(world):
+    rows = execute_hot(
+        "SELECT COUNT(*) FROM accounts_user WHERE username LIKE '%%' AND id = %s",
+        [world.p.command.pk],
+    )
+    assert rows == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-07 09:30:00", datetime.datetime(2026, 12, 7, 9, 30, tzinfo=datetime.UTC)),
+        (
+            "2026-12-07 09:30:00.000123",
+            datetime.datetime(2026, 12, 7, 9, 30, 0, 123, tzinfo=datetime.UTC),
+        ),
+        ("2026-12-07T09:30", datetime.datetime(2026, 12, 7, 9, 30, tzinfo=datetime.UTC)),
+        (  # not Django's format: Django's parser, the offset kept
+            "2026-12-07 17:30:00+08:00",
+            datetime.datetime(2026, 12, 7, 9, 30, tzinfo=datetime.UTC),
+        ),
+    ],
+)
+def test_utc_datetime_from_text(text, expected):
+    value = utc_datetime_from_text(text)
+    assert value == expected and value.tzinfo is not None
+
+
+def test_utc_datetime_from_text_refuses_what_is_no_datetime():
+    with pytest.raises(ValueError):
+        utc_datetime_from_text("soon")
