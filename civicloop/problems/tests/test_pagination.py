@@ -97,3 +97,35 @@ def test_ledger_page_says_when_the_count_is_capped(client, ledger, seven, monkey
     text = r.content.decode()
     assert r.context["page_obj"].paginator.count_capped
     assert "超过5条，请缩小筛选范围" in text and "共 5 条" not in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"page": "2"},
+        {"page": "3", "ordering": "created_at"},
+        {"keyword": "", "source": "", "page": "2"},
+    ],
+)
+def test_api_links_are_drfs_own(ledger, seven, query):
+    """next/previous as DRF's replace_query_param / remove_query_param make them."""
+    from urllib.parse import urlencode
+
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+    client = api_as(ledger.p.command)
+    url = f"{V1}/problems/?{urlencode({'page_size': 2, **query})}&severity=&severity="
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    full = f"http://testserver{url}"
+    number = int(query.get("page", 1))
+    expected_next = replace_query_param(full, "page", number + 1)
+    if number == 1:
+        expected_previous = None
+    elif number == 2:
+        expected_previous = remove_query_param(full, "page")
+    else:
+        expected_previous = replace_query_param(full, "page", number - 1)
+    assert (body["next"], body["previous"]) == (expected_next, expected_previous)
