@@ -232,8 +232,8 @@ class _IsoDateTime:
         return database_converter is utc_datetime_from_text
 
     def bind_raw(self, database_converter, current_zone):
-        """The conversion of the text SQLite stores (civicloop.core.prepared
-        .utc_datetime_from_text), straight to the field's ISO text: the local time as a
+        """The conversion of a datetime read as naive UTC text (civicloop.core.prepared
+        .UtcText, utc_datetime_from_text), straight to the field's ISO text: the local time as a
         naive datetime (its isoformat is twice as fast as an aware one's) plus the zone's
         offset, known per hour. Same text as `bind()` of the parsed value."""
         convert = self.bind(current_zone)

@@ -26,7 +26,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-from django.db.models import QuerySet
+from django.db.models import Func, QuerySet, TextField
 from django.utils.dateparse import parse_datetime
 
 try:  # PostgreSQL only
@@ -156,9 +156,26 @@ def _one_argument(functions: list, expression, connection) -> Callable:
     return convert_all
 
 
+class UtcText(Func):
+    """A datetime column as naive UTC text, '2026-12-07 09:30:00[.ffffff]': as SQLite
+    stores it (USE_TZ), formatted so by PostgreSQL whatever its DateStyle. Read back by
+    utc_datetime_from_text."""
+
+    template = "CAST(%(expressions)s AS text)"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+            **extra_context,
+        )
+
+
 def utc_datetime_from_text(text: str) -> datetime:
-    """A datetime column as SQLite stores it with USE_TZ ('2026-12-07 09:30:00.123456',
-    UTC) → the aware datetime Django's converters make of it, in one C call."""
+    """A datetime column as UtcText reads it ('2026-12-07 09:30:00.123456', UTC) → the
+    aware datetime Django's converters make of the column, in one C call."""
     try:
         return datetime.fromisoformat(f"{text}+00:00")
     except ValueError:  # not Django's own format (written by hand?): Django's parser
