@@ -152,3 +152,16 @@ def test_utc_datetime_from_text(text, expected):
 def test_utc_datetime_from_text_refuses_what_is_no_datetime():
     with pytest.raises(ValueError):
         utc_datetime_from_text("soon")
+
+
+@pytest.mark.parametrize("microsecond", [0, 7, 999_999])
+def test_utc_text_reads_back_the_same_instant(world, microsecond):
+    from civicloop.accounts.models import User
+    from civicloop.core.prepared import UtcText
+
+    user = world.p.command
+    stamp = datetime.datetime(2026, 3, 29, 1, 30, 5, microsecond, tzinfo=datetime.UTC)
+    User.objects.filter(pk=user.pk).update(date_joined=stamp)
+    (text,) = User.objects.filter(pk=user.pk).values_list(UtcText("date_joined"), flat=True)
+    assert isinstance(text, str) and text.startswith("2026-03-29 01:30:05")
+    assert utc_datetime_from_text(text) == stamp
