@@ -40,3 +40,12 @@ def test_a_foreign_key_led_composite_index_is_its_only_index(model, column, comp
 def test_other_foreign_keys_keep_their_own_index():
     assert ["point_id"] in _indexes(Problem).values()
     assert ["actor_id"] in _indexes(ProblemEvent).values()
+
+
+def test_postgresql_vacuums_the_problems_table_early():
+    if connection.vendor != "postgresql":
+        pytest.skip("autovacuum settings exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'problems_problem'")
+        (options,) = cursor.fetchone()
+    assert "autovacuum_vacuum_scale_factor=0.02" in options
