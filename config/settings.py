@@ -115,9 +115,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # mmap_size: pages are read through a memory map of the file instead of a read()
+        # per page into a per-connection cache that starts empty on every request
+        # (CONN_MAX_AGE=0): 1M problems, a 50-row ledger page's rows 0.47 → 0.36 ms.
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-            "PRAGMA busy_timeout=20000;"
+            "PRAGMA busy_timeout=20000;PRAGMA mmap_size=268435456;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
