@@ -492,45 +492,45 @@ def bench_sweep(args, report) -> None:
         r4, peak = sweep_at(busiest["minute"] - interval / 2, busiest["minute"] + interval / 2)
     r3, day = sweep_at(now + timedelta(days=1))
     pg = args.db == "postgres"
-    report.add(
-        "overdue sweep (steady state, nothing new)",
-        steady,
-        "s",
-        target="< 2 s (PostgreSQL, 1M)" if pg else "",
-        met=(steady < 2) if pg else None,
-    )
-    report.add(
-        f"overdue sweep one beat later ({interval.total_seconds() / 60:.0f} min: the job as scheduled)",
+
+    def add(label: str, seconds: float, result=None, *, targeted: bool) -> None:
+        note = ""
+        if result is not None:
+            note = (
+                f"flagged {result.flagged}, cleared {result.cleared}, "
+                f"escalated {sum(result.escalated.values())}"
+            )
+            if result is not r1:
+                note += " (events written; rolled back)"
+        report.add(
+            label,
+            seconds,
+            "s",
+            target="< 2 s (PostgreSQL, 1M)" if pg and targeted else "",
+            met=(seconds < 2) if pg and targeted else None,
+            note=note,
+        )
+
+    minutes = interval.total_seconds() / 60
+    add("overdue sweep (steady state, nothing new)", steady, targeted=True)
+    add(
+        f"overdue sweep one beat later ({minutes:.0f} min: the job as scheduled)",
         beat,
-        "s",
-        target="< 2 s (PostgreSQL, 1M)" if pg else "",
-        met=(beat < 2) if pg else None,
-        note=f"flagged {r2.flagged}, cleared {r2.cleared}, "
-        f"escalated {sum(r2.escalated.values())} (events written; rolled back)",
+        r2,
+        targeted=True,
     )
-    report.add(
-        "overdue sweep (first run after seeding)",
-        first,
-        "s",
-        note=f"flagged {r1.flagged}, escalated {sum(r1.escalated.values())}",
-    )
+    add("overdue sweep (first run after seeding)", first, r1, targeted=False)
     if busiest:
         local = timezone.localtime(busiest["minute"]).strftime("%H:%M")
-        report.add(
-            f"overdue sweep, the beat over the day's busiest deadline ({local}, {busiest['n']} due)",
-            peak,
-            "s",
-            target="< 2 s (PostgreSQL, 1M)" if pg else "",
-            met=(peak < 2) if pg else None,
-            note=f"flagged {r4.flagged}, cleared {r4.cleared}, "
-            f"escalated {sum(r4.escalated.values())} (events written; rolled back)",
+        label = (
+            f"overdue sweep, the beat over the day's busiest deadline ({local}, {busiest['n']} due)"
         )
-    report.add(
+        add(label, peak, r4, targeted=True)
+    add(
         "overdue sweep one day later (the backlog of a day without the job)",
         day,
-        "s",
-        note=f"flagged {r3.flagged}, cleared {r3.cleared}, "
-        f"escalated {sum(r3.escalated.values())} (events written; rolled back)",
+        r3,
+        targeted=False,
     )
 
 
