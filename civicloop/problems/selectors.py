@@ -85,6 +85,12 @@ class LedgerFilters:
     created_to: date | None = None  # inclusive
     keyword: str = ""
     ordering: str = "-created_at"
+    # Filled by resolve_ledger_filters: the ids of the unit's subtree. Filtering on them
+    # (IN (3, 17)) instead of joining units by path lets PostgreSQL estimate each unit's
+    # share of the problems from its statistics; through the join it guessed the average
+    # (~900 of 1M) for every unit and, for the biggest (77 000), sorted them all to show
+    # 50 (1M: 170 ms, now ~1 ms).
+    unit_ids: tuple[int, ...] | None = None
 
 
 def _pk(value):
@@ -127,20 +133,27 @@ def problem_list(
 
 
 def resolve_ledger_filters(f: LedgerFilters) -> LedgerFilters | None:
-    """`f` with its unit and area as instances (one query each, when given by id), or
-    None when either does not exist (the ledger is then empty)."""
+    """`f` with its unit and area as instances (one query each, when given by id) and
+    the ids of the unit's subtree (one query), or None when either does not exist (the
+    ledger is then empty)."""
     from civicloop.orgs.models import Area, Unit
 
-    unit, area = f.unit, f.area
+    unit, area, unit_ids = f.unit, f.area, None
     if unit and not isinstance(unit, Unit):
         unit = Unit.objects.filter(pk=unit).only("path").first()
         if unit is None:
             return None
+    if unit:
+        unit_ids = tuple(
+            Unit.objects.filter(path__startswith=unit.path)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     if area and not isinstance(area, Area):
         area = Area.objects.filter(pk=area).only("path").first()
         if area is None:
             return None
-    return replace(f, unit=unit or None, area=area or None)
+    return replace(f, unit=unit or None, area=area or None, unit_ids=unit_ids)
 
 
 def ledger_filters_read_the_clock(f: LedgerFilters) -> bool:
@@ -153,7 +166,9 @@ def _filter_conditions(f: LedgerFilters, now: datetime) -> list[Q]:
     conditions: list[Q] = []
     if f.status:
         conditions.append(Q(status__in=[f.status] if isinstance(f.status, str) else f.status))
-    if f.unit:
+    if f.unit_ids is not None:
+        conditions.append(Q(responsible_unit_id__in=f.unit_ids))
+    elif f.unit:
         conditions.append(Q(responsible_unit__path__startswith=f.unit.path))
     if f.area:
         conditions.append(Q(area__path__startswith=f.area.path))

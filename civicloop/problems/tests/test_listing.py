@@ -198,3 +198,38 @@ def test_compiled_filters_keep_the_most_recently_used():
     assert cache.get("b", compile_("b")) == "b"
     assert calls == ["a", "b", "c", "b"]
     assert cache.get(None, compile_("x")) == "x" and "x" not in cache.entries
+
+
+@pytest.mark.django_db
+def test_a_unit_filter_takes_in_a_unit_added_under_it(ledger):
+    """The unit filter reads the subtree's ids on every request: a unit created under the
+    filtered one is in at once, though the filter was compiled before."""
+    from civicloop.orgs import services as org_services
+    from civicloop.orgs.models import UnitKind
+
+    bring_to(ledger, Status.DISPATCHED)  # to unit_a
+    columns = list_row_plan().columns
+    user = ledger.p.command
+
+    def page_ids():
+        source = listing.ledger_page_source(
+            user=user,
+            filters=selectors.LedgerFilters(unit=ledger.unit_a.pk),
+            now=timezone.now(),
+            columns=columns,
+        )
+        return {row[0] for row in source.slice(0, 100)}
+
+    before = page_ids()
+    assert len(before) == 1
+    child = org_services.unit_create(
+        user=user,
+        name="城管局一中队",
+        code="U-A-1",
+        kind=UnitKind.COMMUNITY,
+        area=ledger.unit_a.area,
+        parent=ledger.unit_a,
+    )
+    problem = bring_to(ledger, Status.DISPATCHED, unit=child)
+    assert page_ids() == before | {problem.pk}
+    assert len(listing.compiled_filters.entries) == 2  # the new subtree, a new filter
