@@ -134,16 +134,16 @@ def problem_list(
 
 def resolve_ledger_filters(f: LedgerFilters) -> LedgerFilters | None:
     """`f` with its unit and area as instances (one query each, when given by id) and
-    the ids of the unit's subtree (one query), or None when either does not exist (the
-    ledger is then empty)."""
+    the ids of the unit's subtree (one query, once), or None when either does not exist
+    (the ledger is then empty)."""
     from civicloop.orgs.models import Area, Unit
 
-    unit, area, unit_ids = f.unit, f.area, None
+    unit, area, unit_ids = f.unit, f.area, f.unit_ids
     if unit and not isinstance(unit, Unit):
         unit = Unit.objects.filter(pk=unit).only("path").first()
         if unit is None:
             return None
-    if unit:
+    if unit and unit_ids is None:  # a filter resolved before carries them: not read twice
         unit_ids = tuple(
             Unit.objects.filter(path__startswith=unit.path)
             .order_by("pk")
@@ -153,7 +153,7 @@ def resolve_ledger_filters(f: LedgerFilters) -> LedgerFilters | None:
         area = Area.objects.filter(pk=area).only("path").first()
         if area is None:
             return None
-    return replace(f, unit=unit or None, area=area or None, unit_ids=unit_ids)
+    return replace(f, unit=unit or None, area=area or None, unit_ids=unit_ids if unit else None)
 
 
 def ledger_filters_read_the_clock(f: LedgerFilters) -> bool:
@@ -166,10 +166,8 @@ def _filter_conditions(f: LedgerFilters, now: datetime) -> list[Q]:
     conditions: list[Q] = []
     if f.status:
         conditions.append(Q(status__in=[f.status] if isinstance(f.status, str) else f.status))
-    if f.unit_ids is not None:
+    if f.unit:
         conditions.append(Q(responsible_unit_id__in=f.unit_ids))
-    elif f.unit:
-        conditions.append(Q(responsible_unit__path__startswith=f.unit.path))
     if f.area:
         conditions.append(Q(area__path__startswith=f.area.path))
     if f.category:

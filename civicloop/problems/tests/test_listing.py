@@ -233,3 +233,12 @@ def test_a_unit_filter_takes_in_a_unit_added_under_it(ledger):
     problem = bring_to(ledger, Status.DISPATCHED, unit=child)
     assert page_ids() == before | {problem.pk}
     assert len(listing.compiled_filters.entries) == 2  # the new subtree, a new filter
+
+
+@pytest.mark.django_db
+def test_resolved_filters_are_not_resolved_again(ledger):
+    resolved = selectors.resolve_ledger_filters(selectors.LedgerFilters(unit=ledger.unit_a.pk))
+    assert resolved.unit_ids and ledger.unit_a.pk in resolved.unit_ids
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.resolve_ledger_filters(resolved) == resolved
+    assert ctx.captured_queries == []
