@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models import Func, QuerySet, TextField
@@ -133,20 +132,7 @@ def convert_rows(rows, converters: list[tuple[int, Callable]]) -> list[list]:
 
 
 def _one_argument(functions: list, expression, connection) -> Callable:
-    """Django's converters of a column as one function of the value. SQLite's datetime
-    converter gets a shortcut for what it nearly always sees — a naive datetime the
-    driver already parsed, made aware in the connection's time zone — because its
-    general path (settings and awareness checks, ~1.5 µs) runs ~300 times a ledger page."""
-    sqlite_datetime = getattr(connection.ops, "convert_datetimefield_value", None)
-    if functions == [sqlite_datetime] and connection.vendor == "sqlite" and settings.USE_TZ:
-        tz = connection.timezone
-
-        def convert(value):
-            if value.__class__ is datetime and value.tzinfo is None:
-                return value.replace(tzinfo=tz)  # what timezone.make_aware does
-            return sqlite_datetime(value, expression, connection)
-
-        return convert
+    """Django's converters of a column as one function of the value."""
 
     def convert_all(value):
         for function in functions:

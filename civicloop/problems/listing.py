@@ -12,7 +12,8 @@ combined statement against the problems table's two dozen indexes cost more agai
 - the rows of a page's ids (the list columns and four display names) are read by one
   statement compiled once per process and database, whose text never changes, so
   PostgreSQL plans it once per connection (civicloop.core.prepared.execute_hot); values
-  go through Django's own converters;
+  go through Django's own converters, but for the datetimes, read as UTC text and made
+  into the list's ISO text in one step (civicloop.api.row_plan);
 - the traffic light is computed from status/due_at/warn_at in Python
   (deadlines.light_from), so no statement holds the time;
 - the capped count is cached under the ledger generation, which every ledger write bumps
