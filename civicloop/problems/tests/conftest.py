@@ -91,6 +91,21 @@ def new_problem(world, *, report=False, point=None, **kw) -> Problem:
     )
 
 
+def dispatched_due(world, due_at, *, sign=True) -> Problem:
+    """A problem dispatched to unit_a on 2025-03-01 09:00 (+08:00) with the deadline
+    `due_at`, signed for by its handler unless sign=False."""
+    from datetime import datetime
+
+    problem = new_problem(world)
+    with services.using_clock(datetime.fromisoformat("2025-03-01T09:00+08:00")):
+        services.problem_dispatch(
+            user=world.p.command, problem=problem, unit=world.unit_a, due_at=due_at
+        )
+        if sign:
+            services.problem_sign(user=world.p.handler_a, problem=problem)
+    return problem
+
+
 def bring_to(world, status: str, *, unit=None) -> Problem:
     """A problem in `status`, reached through the normal path of services."""
     p = world.p

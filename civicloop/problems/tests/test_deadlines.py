@@ -8,7 +8,7 @@ from django.core.management import call_command
 from civicloop.core.workcalendar import add_working_time
 from civicloop.problems import deadlines, selectors, services, tasks
 from civicloop.problems.models import Action, EscalationLevel, ProblemEvent, Severity, Status
-from civicloop.problems.tests.conftest import new_problem, photo
+from civicloop.problems.tests.conftest import dispatched_due, new_problem, photo
 
 
 def t(stamp: str) -> datetime:
@@ -78,14 +78,7 @@ def test_traffic_light_by_share_of_allowed_time(ledger):
 
 
 def _dispatched(ledger, due: str, *, sign=True):
-    problem = new_problem(ledger)
-    with services.using_clock(t("2025-03-01T09:00")):
-        services.problem_dispatch(
-            user=ledger.p.command, problem=problem, unit=ledger.unit_a, due_at=t(due)
-        )
-        if sign:
-            services.problem_sign(user=ledger.p.handler_a, problem=problem)
-    return problem
+    return dispatched_due(ledger, t(due), sign=sign)
 
 
 def test_overdue_sweep_flags_clears_and_escalates(ledger):

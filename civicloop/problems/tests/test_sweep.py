@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from civicloop.problems import services
 from civicloop.problems.models import Action, ProblemEvent
-from civicloop.problems.tests.conftest import new_problem
+from civicloop.problems.tests.conftest import dispatched_due
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +21,7 @@ def t(stamp: str) -> datetime:
 
 
 def test_escalation_is_one_insert_per_batch(ledger):
-    late = []
-    for _ in range(5):
-        problem = new_problem(ledger)
-        with services.using_clock(t("2025-03-01T09:00")):
-            services.problem_dispatch(
-                user=ledger.p.command,
-                problem=problem,
-                unit=ledger.unit_a,
-                due_at=t("2025-04-20T11:00"),
-            )
-        late.append(problem)
+    late = [_dispatched(ledger, "2025-04-20T11:00") for _ in range(5)]
     with CaptureQueriesContext(connection) as ctx:
         result = services.problem_sweep_overdue(at=t("2025-04-20T12:00"), batch_size=2)
     assert (result.flagged, result.escalated) == (5, {3: 0, 2: 0, 1: 5})
@@ -46,13 +36,7 @@ def test_escalation_is_one_insert_per_batch(ledger):
 
 
 def _dispatched(ledger, due: str):
-    problem = new_problem(ledger)
-    with services.using_clock(t("2025-03-01T09:00")):
-        services.problem_dispatch(
-            user=ledger.p.command, problem=problem, unit=ledger.unit_a, due_at=t(due)
-        )
-    problem.refresh_from_db()
-    return problem
+    return dispatched_due(ledger, t(due), sign=False)
 
 
 def test_a_problem_urged_by_hand_is_flagged_without_another_escalation(ledger):
