@@ -12,6 +12,24 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# (index, table, column): the names Django gave these indexes on both databases.
+INDEXES = (
+    ("problems_problem_area_id_bccaa625", "problems_problem", "area_id"),
+    ("problems_problem_category_id_2eedf206", "problems_problem", "category_id"),
+    ("problems_problem_reporter_id_f2b79f8c", "problems_problem", "reporter_id"),
+    ("problems_problem_responsible_unit_id_7da76eec", "problems_problem", "responsible_unit_id"),
+    ("problems_problemevent_problem_id_1d5354f0", "problems_problemevent", "problem_id"),
+    ("problems_problemevent_unit_id_cb5c7ccd", "problems_problemevent", "unit_id"),
+)
+
+
+def _drop_index(name: str, table: str, column: str) -> migrations.RunSQL:
+    return migrations.RunSQL(
+        f"DROP INDEX IF EXISTS {name}",
+        reverse_sql=f'CREATE INDEX {name} ON "{table}" ("{column}")',
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("orgs", "0001_initial"),
@@ -96,31 +114,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problem_area_id_bccaa625",
-                    reverse_sql='CREATE INDEX problems_problem_area_id_bccaa625 ON "problems_problem" ("area_id")',
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problem_category_id_2eedf206",
-                    reverse_sql='CREATE INDEX problems_problem_category_id_2eedf206 ON "problems_problem" ("category_id")',
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problem_reporter_id_f2b79f8c",
-                    reverse_sql='CREATE INDEX problems_problem_reporter_id_f2b79f8c ON "problems_problem" ("reporter_id")',
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problem_responsible_unit_id_7da76eec",
-                    reverse_sql='CREATE INDEX problems_problem_responsible_unit_id_7da76eec ON "problems_problem" ("responsible_unit_id")',
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problemevent_problem_id_1d5354f0",
-                    reverse_sql='CREATE INDEX problems_problemevent_problem_id_1d5354f0 ON "problems_problemevent" ("problem_id")',
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS problems_problemevent_unit_id_cb5c7ccd",
-                    reverse_sql='CREATE INDEX problems_problemevent_unit_id_cb5c7ccd ON "problems_problemevent" ("unit_id")',
-                ),
-            ],
+            database_operations=[_drop_index(*index) for index in INDEXES],
         ),
     ]
